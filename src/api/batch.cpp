@@ -1,0 +1,293 @@
+// chanrules::batch: filling typed columns from text or typed values.
+#include <chanrules/rule_set.h>
+
+#include "common/values.h"
+#include "exec/batch_impl.h"
+
+namespace chanrules {
+
+using detail::column;
+using detail::value_type;
+
+namespace detail {
+
+namespace {
+void set_valid(column& col, size_t row, bool valid) {
+  uint64_t bit = uint64_t{1} << (row & 63);
+  if (valid) {
+    col.valid[row >> 6] |= bit;
+  } else {
+    col.valid[row >> 6] &= ~bit;
+  }
+}
+
+std::string bound_text(const field_info& f, decimal_key v) {
+  if (f.type == value_type::decimal) return decimal_to_string(v);
+  if (f.type == value_type::date) return date_to_string(static_cast<int64_t>(v));
+  return std::to_string(static_cast<int64_t>(v));
+}
+
+std::string check_bounds(const field_info& f, decimal_key v) {
+  if (f.min && v < *f.min) return "below the minimum " + bound_text(f, *f.min);
+  if (f.max && v > *f.max) return "above the maximum " + bound_text(f, *f.max);
+  return {};
+}
+}  // namespace
+
+std::string store_text(const program& p, uint32_t field, column& col, size_t row,
+                       std::string_view text) {
+  const field_info& f = p.m.fields[field];
+  set_valid(col, row, false);
+  if (f.type == value_type::enumeration || f.type == value_type::boolean ||
+      f.type == value_type::string)
+    col.codes[row] = no_code;
+  std::string_view v = f.trim ? trim_blanks(text) : text;
+  if (v.empty()) return {};
+  switch (f.type) {
+    case value_type::string: {
+      if (col.arena.size() + v.size() > 0xFFFFFFFFu)
+        return "the batch holds more than 4 GiB of text; classify it in smaller batches";
+      col.str_off[row] = static_cast<uint32_t>(col.arena.size());
+      col.str_len[row] = static_cast<uint32_t>(v.size());
+      col.arena.append(v);
+      auto code = f.string_literals.find(v);
+      col.codes[row] = code ? *code : static_cast<uint16_t>(f.string_literals.size());
+      break;
+    }
+    case value_type::enumeration: {
+      auto code = f.values.find(v);
+      if (!code) {
+        std::string allowed;
+        for (size_t i = 0; i < f.values.labels.size() && i < 12; ++i)
+          allowed += (i ? " " : "") + f.values.labels[i];
+        if (f.values.labels.size() > 12) allowed += " ...";
+        return quote_for_message(v) + " is not one of: " + allowed;
+      }
+      col.codes[row] = *code;
+      break;
+    }
+    case value_type::boolean: {
+      auto b = parse_boolean(v);
+      if (!b) return quote_for_message(v) + " is not a boolean (true false 1 0 Y N and the Chinese yes/no)";
+      col.codes[row] = *b ? 1 : 0;
+      break;
+    }
+    case value_type::integer: {
+      auto x = parse_integer(v, !f.min || *f.min < 0);
+      if (!x) return quote_for_message(v) + " is not an integer (ASCII digits only)";
+      if (auto why = check_bounds(f, *x); !why.empty()) return quote_for_message(v) + " is " + why;
+      col.ints[row] = *x;
+      break;
+    }
+    case value_type::date: {
+      auto x = parse_date(v);
+      if (!x) return quote_for_message(v) + " is not a date (YYYY-MM-DD)";
+      if (auto why = check_bounds(f, *x); !why.empty()) return quote_for_message(v) + " is " + why;
+      col.ints[row] = *x;
+      break;
+    }
+    case value_type::decimal: {
+      auto x = parse_decimal(v, !f.min || *f.min < 0);
+      if (!x) return quote_for_message(v) + " is not a decimal number (digits with an optional .digits)";
+      if (auto why = check_bounds(f, *x); !why.empty()) return quote_for_message(v) + " is " + why;
+      col.decs[row] = *x;
+      break;
+    }
+  }
+  set_valid(col, row, true);
+  return {};
+}
+
+}  // namespace detail
+
+batch::batch(const rule_set& rules, size_t capacity) : impl_(std::make_unique<detail::batch_impl>()) {
+  impl_->prog = rules.program();
+  for (const auto& f : impl_->prog->m.fields) {
+    column c;
+    c.type = f.type;
+    impl_->columns.push_back(std::move(c));
+  }
+  reserve(capacity);
+}
+
+batch::~batch() = default;
+batch::batch(batch&&) noexcept = default;
+batch& batch::operator=(batch&&) noexcept = default;
+
+size_t batch::size() const { return impl_->rows; }
+size_t batch::field_count() const { return impl_->columns.size(); }
+
+size_t batch::field(std::string_view name) const {
+  const auto& fields = impl_->prog->m.fields;
+  for (size_t i = 0; i < fields.size(); ++i)
+    if (fields[i].name == name) return i;
+  return npos;
+}
+
+void batch::clear() {
+  impl_->rows = 0;
+  for (column& c : impl_->columns) {
+    c.codes.clear();
+    c.ints.clear();
+    c.decs.clear();
+    c.str_off.clear();
+    c.str_len.clear();
+    c.arena.clear();
+    c.valid.clear();
+  }
+}
+
+void batch::reserve(size_t rows) {
+  for (column& c : impl_->columns) {
+    switch (c.type) {
+      case value_type::string:
+        c.str_off.reserve(rows);
+        c.str_len.reserve(rows);
+        c.codes.reserve(rows);
+        break;
+      case value_type::enumeration:
+      case value_type::boolean:
+        c.codes.reserve(rows);
+        break;
+      case value_type::integer:
+      case value_type::date:
+        c.ints.reserve(rows);
+        break;
+      case value_type::decimal:
+        c.decs.reserve(rows);
+        break;
+    }
+    c.valid.reserve((rows + 63) / 64);
+  }
+}
+
+size_t batch::add_row() {
+  size_t row = impl_->rows++;
+  for (column& c : impl_->columns) {
+    switch (c.type) {
+      case value_type::string:
+        c.str_off.push_back(0);
+        c.str_len.push_back(0);
+        c.codes.push_back(detail::no_code);
+        break;
+      case value_type::enumeration:
+      case value_type::boolean:
+        c.codes.push_back(detail::no_code);
+        break;
+      case value_type::integer:
+      case value_type::date:
+        c.ints.push_back(0);
+        break;
+      case value_type::decimal:
+        c.decs.push_back(0);
+        break;
+    }
+    if ((row & 63) == 0) c.valid.push_back(0);
+  }
+  return row;
+}
+
+namespace {
+// Removes the last row (a record that turned out bad), so a batch only holds good rows.
+void drop_last_row(detail::batch_impl& b) {
+  size_t rows = --b.rows;
+  for (column& c : b.columns) {
+    c.codes.resize(std::min(c.codes.size(), rows));
+    c.ints.resize(std::min(c.ints.size(), rows));
+    c.decs.resize(std::min(c.decs.size(), rows));
+    c.str_off.resize(std::min(c.str_off.size(), rows));
+    c.str_len.resize(std::min(c.str_len.size(), rows));
+    c.valid.resize((rows + 63) / 64);
+    // Clear validity bits past the end so a reused word starts clean.
+    if (rows % 64 != 0) c.valid.back() &= (uint64_t{1} << (rows % 64)) - 1;
+  }
+}
+
+bool fail(std::string* why, std::string text) {
+  if (why) *why = std::move(text);
+  return false;
+}
+}  // namespace
+
+bool batch::set_text(size_t row, size_t field, std::string_view text, std::string* why) {
+  if (row >= impl_->rows || field >= impl_->columns.size())
+    return fail(why, "row or field out of range");
+  std::string problem = detail::store_text(*impl_->prog, static_cast<uint32_t>(field),
+                                           impl_->columns[field], row, text);
+  if (problem.empty()) return true;
+  return fail(why, std::move(problem));
+}
+
+void batch::set_missing(size_t row, size_t field) {
+  if (row >= impl_->rows || field >= impl_->columns.size()) return;
+  detail::store_text(*impl_->prog, static_cast<uint32_t>(field), impl_->columns[field], row, {});
+}
+
+bool batch::set_integer(size_t row, size_t field, int64_t value, std::string* why) {
+  if (row >= impl_->rows || field >= impl_->columns.size())
+    return fail(why, "row or field out of range");
+  if (impl_->columns[field].type != value_type::integer)
+    return fail(why, "field '" + impl_->prog->m.fields[field].name + "' is not an integer field");
+  return set_text(row, field, std::to_string(value), why);
+}
+
+bool batch::set_boolean(size_t row, size_t field, bool value, std::string* why) {
+  if (row >= impl_->rows || field >= impl_->columns.size())
+    return fail(why, "row or field out of range");
+  if (impl_->columns[field].type != value_type::boolean)
+    return fail(why, "field '" + impl_->prog->m.fields[field].name + "' is not a boolean field");
+  return set_text(row, field, value ? "true" : "false", why);
+}
+
+bool batch::add_record(const std::vector<std::string_view>& values, std::string* why) {
+  const auto& fields = impl_->prog->m.fields;
+  if (values.size() != fields.size())
+    return fail(why, "the record has " + std::to_string(values.size()) + " values; the rule set has " +
+                         std::to_string(fields.size()) + " fields");
+  size_t row = add_row();
+  for (size_t f = 0; f < fields.size(); ++f) {
+    std::string problem;
+    if (!set_text(row, f, values[f], &problem)) {
+      drop_last_row(*impl_);
+      return fail(why, fields[f].name + ": " + problem);
+    }
+  }
+  std::string problem;
+  if (!complete(row, &problem)) {
+    drop_last_row(*impl_);
+    return fail(why, problem);
+  }
+  return true;
+}
+
+bool batch::complete(size_t row, std::string* why) const {
+  const auto& fields = impl_->prog->m.fields;
+  for (size_t f = 0; f < fields.size(); ++f)
+    if (fields[f].required && !impl_->columns[f].is_valid(row))
+      return fail(why, fields[f].name + ": a value is required");
+  return true;
+}
+
+std::string batch::value_text(size_t row, size_t field) const {
+  if (row >= impl_->rows || field >= impl_->columns.size()) return {};
+  const column& c = impl_->columns[field];
+  if (!c.is_valid(row)) return {};
+  const auto& f = impl_->prog->m.fields[field];
+  switch (c.type) {
+    case value_type::string:
+      return std::string(c.text(row));
+    case value_type::enumeration:
+      return f.values.labels[c.codes[row]];
+    case value_type::boolean:
+      return c.codes[row] ? "true" : "false";
+    case value_type::integer:
+      return std::to_string(c.ints[row]);
+    case value_type::date:
+      return detail::date_to_string(c.ints[row]);
+    case value_type::decimal:
+      return detail::decimal_to_string(c.decs[row]);
+  }
+  return {};
+}
+
+}  // namespace chanrules

@@ -1,0 +1,212 @@
+// chanrules::rule_set: the pipeline load -> parse -> check -> graph -> compile, and classify.
+#include <chanrules/rule_set.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "check/checker.h"
+#include "common/paths.h"
+#include "exec/batch_impl.h"
+#include "graph/decision_graph.h"
+#include "load/loader.h"
+
+namespace chanrules {
+
+namespace detail {
+struct rule_set_access {
+  static std::shared_ptr<rule_set> make(std::shared_ptr<const program> prog) {
+    std::shared_ptr<rule_set> rules(new rule_set());
+    rules->program_ = std::move(prog);
+    return rules;
+  }
+};
+}  // namespace detail
+
+namespace {
+
+// Diagnostics in file order (then by severity), so output reads top to bottom.
+void sort_diagnostics(std::vector<diagnostic>& diags) {
+  std::stable_sort(diags.begin(), diags.end(), [](const diagnostic& a, const diagnostic& b) {
+    if (a.location.file != b.location.file) return a.location.file < b.location.file;
+    if (a.location.line != b.location.line) return a.location.line < b.location.line;
+    return a.location.column < b.location.column;
+  });
+}
+
+load_result run_pipeline(const detail::source_ptr& file, const std::string& base_dir,
+                         const load_options& options) {
+  load_result result;
+  detail::load_settings load_settings;
+  load_settings.yaml.max_bytes = options.max_yaml_bytes;
+  load_settings.yaml.max_depth = options.max_yaml_depth;
+  load_settings.allow_outside_paths = options.allow_outside_paths;
+  detail::check_settings check_settings;
+  check_settings.expr.max_length = options.max_condition_length;
+  check_settings.expr.max_depth = options.max_condition_depth;
+  check_settings.allow_outside_paths = options.allow_outside_paths;
+  check_settings.max_rules = options.max_rules;
+  check_settings.max_list_entries = options.max_list_entries;
+
+  try {
+    auto ast = detail::load_document(file, base_dir, load_settings, result.diagnostics);
+    if (!ast || has_errors(result.diagnostics)) {
+      sort_diagnostics(result.diagnostics);
+      return result;
+    }
+    auto model = detail::check(*ast, check_settings, result.diagnostics);
+    if (!model || !detail::build_graph(*model, result.diagnostics) ||
+        has_errors(result.diagnostics)) {
+      sort_diagnostics(result.diagnostics);
+      return result;
+    }
+    auto prog = std::make_shared<detail::program>(detail::compile(std::move(*model)));
+    result.rules = detail::rule_set_access::make(std::move(prog));
+  } catch (const std::bad_alloc&) {
+    result.diagnostics.push_back(detail::make_diagnostic(
+        severity::error, "E-memory", detail::source_pos{file, 0},
+        "out of memory while loading the rule set", "check the limits in load_options"));
+  } catch (const std::exception& e) {
+    // Every stage reports problems as diagnostics; reaching this is a bug in chanrules,
+    // reported as an error rather than a crash.
+    result.diagnostics.push_back(detail::make_diagnostic(
+        severity::error, "E-internal", detail::source_pos{file, 0},
+        std::string("internal error while loading: ") + e.what(),
+        "please report this rule set to the chanrules maintainers"));
+  }
+  sort_diagnostics(result.diagnostics);
+  return result;
+}
+
+}  // namespace
+
+load_result rule_set::load(const std::string& path, const load_options& options) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::string file = path;
+  if (fs::is_directory(path, ec)) file = (fs::path(path) / "ruleset.yaml").string();
+  std::string why;
+  auto text = detail::read_file(file, why, options.max_yaml_bytes + 1);
+  if (!text) {
+    load_result r;
+    diagnostic d;
+    d.code = "E-file";
+    d.location.file = file;
+    d.message = "cannot read the rule set: " + why;
+    d.hint = "name a rule-set folder holding ruleset.yaml, or a YAML file";
+    r.diagnostics.push_back(std::move(d));
+    return r;
+  }
+  std::string base = fs::path(file).parent_path().string();
+  auto source = std::make_shared<const detail::source_file>(file, std::move(*text));
+  return run_pipeline(source, base.empty() ? "." : base, options);
+}
+
+load_result rule_set::load_string(std::string_view yaml, const std::string& name,
+                                  const std::string& base_dir, const load_options& options) {
+  auto source = std::make_shared<const detail::source_file>(name, std::string(yaml));
+  return run_pipeline(source, base_dir, options);
+}
+
+rule_set::~rule_set() = default;
+
+const std::string& rule_set::name() const { return program_->m.name; }
+const std::string& rule_set::version() const { return program_->m.version; }
+const std::string& rule_set::effective() const { return program_->m.effective; }
+size_t rule_set::field_count() const { return program_->m.fields.size(); }
+const std::string& rule_set::field_name(size_t i) const { return program_->m.fields.at(i).name; }
+bool rule_set::field_required(size_t i) const { return program_->m.fields.at(i).required; }
+bool rule_set::field_unique(size_t i) const { return program_->m.fields.at(i).unique; }
+size_t rule_set::decision_count() const { return program_->m.decisions.size(); }
+const std::string& rule_set::decision_name(size_t i) const {
+  return program_->m.decisions.at(i).name;
+}
+bool rule_set::decision_is_output(size_t i) const { return program_->m.decisions.at(i).output; }
+
+std::vector<size_t> rule_set::output_decisions() const {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < program_->m.decisions.size(); ++i)
+    if (program_->m.decisions[i].output) out.push_back(i);
+  return out;
+}
+
+std::vector<size_t> rule_set::evaluation_order() const {
+  return {program_->m.evaluation_order.begin(), program_->m.evaluation_order.end()};
+}
+
+const std::vector<std::string>& rule_set::outcome_labels(size_t decision) const {
+  return program_->m.decisions.at(decision).outcomes.labels;
+}
+
+classification rule_set::classify(const batch& rows) const {
+  const detail::batch_impl& b = detail::batch_access::of(rows);
+  // A batch made for another rule set would be read with the wrong column layout.
+  const std::shared_ptr<const detail::program>& prog = b.prog == program_ ? program_ : b.prog;
+  classification out = detail::result_access::make(prog, b.rows);
+  detail::execute(*prog, b, out);
+  return out;
+}
+
+std::string rule_set::dump_program() const { return program_->dump(); }
+std::string rule_set::graph_dot() const { return detail::to_dot(program_->m); }
+
+// --- classification ------------------------------------------------------------------------
+
+namespace detail {
+classification result_access::make(std::shared_ptr<const program> prog, size_t rows) {
+  classification c;
+  size_t decisions = prog->m.decisions.size();
+  c.missing_words_ = prog->missing_words;
+  c.rows_ = rows;
+  c.outcomes_.assign(decisions, std::vector<uint16_t>(rows, no_code));
+  c.rules_.assign(decisions, std::vector<uint16_t>(rows, classification::no_rule));
+  c.missing_.assign(decisions, std::vector<uint64_t>(rows * c.missing_words_, 0));
+  c.program_ = std::move(prog);
+  return c;
+}
+}  // namespace detail
+
+size_t classification::decision_count() const { return outcomes_.size(); }
+
+std::string_view classification::outcome(size_t decision, size_t row) const {
+  uint16_t code = outcomes_.at(decision).at(row);
+  if (code == no_outcome) return {};
+  return program_->m.decisions[decision].outcomes.labels[code];
+}
+
+std::string_view classification::rule_id(size_t decision, size_t row) const {
+  uint16_t r = rules_.at(decision).at(row);
+  if (r == no_rule) return {};
+  if (r == by_default) return "default";
+  return program_->m.decisions[decision].rules[r].id;
+}
+
+bool classification::missing(size_t decision, size_t row) const {
+  const auto& m = missing_.at(decision);
+  for (size_t w = 0; w < missing_words_; ++w)
+    if (m.at(row * missing_words_ + w)) return true;
+  return false;
+}
+
+std::vector<std::string_view> classification::missing_fields(size_t decision, size_t row) const {
+  std::vector<std::string_view> out;
+  const auto& m = missing_.at(decision);
+  for (size_t w = 0; w < missing_words_; ++w) {
+    for (uint64_t bits = m.at(row * missing_words_ + w); bits; bits &= bits - 1) {
+      size_t f = w * 64 + static_cast<size_t>(__builtin_ctzll(bits));
+      out.push_back(program_->m.fields[f].name);
+    }
+  }
+  return out;
+}
+
+const std::vector<std::string>& classification::outcome_labels(size_t decision) const {
+  return program_->m.decisions.at(decision).outcomes.labels;
+}
+
+size_t classification::rows_with_missing(size_t decision) const {
+  size_t n = 0;
+  for (size_t row = 0; row < rows_; ++row) n += missing(decision, row);
+  return n;
+}
+
+}  // namespace chanrules

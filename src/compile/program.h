@@ -1,0 +1,82 @@
+// The compiled program: the one contract between the compiler and the executor (like re2's
+// prog.h). Immutable once built; shared by every thread that classifies.
+//
+// - Predicates are reduced to three kinds of column test (code in a bitset, integer range,
+//   decimal range) plus `is missing`; identical predicates exist once.
+// - Condition nodes are hash-consed across all rules of all decisions, children before
+//   parents, so a sub-condition shared by two rules is evaluated once per vector.
+// - Decisions are listed in evaluation (topological) order.
+// - Lists keyed by the same field are merged into one hash table (one probe per row gives
+//   every list's value); named sets are Aho-Corasick automata.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "check/model.h"
+#include "compile/name_matcher.h"
+#include "compile/string_table.h"
+
+namespace chanrules::detail {
+
+struct compiled_pred {
+  pred_kind kind = pred_kind::code_in_set;
+  value_ref subject;
+  bool negated = false;
+  // code_in_set: bit (code + 1) & 0xFFFF is set when the code makes the predicate true;
+  // bit 0 stands for "no value" and is never set.
+  std::vector<uint64_t> bits;
+  int64_t int_lo = 0, int_hi = 0;
+  decimal_key dec_lo = 0, dec_hi = 0;
+};
+
+enum class node_op : uint8_t { and_, or_, not_, constant, pred };
+
+struct compiled_node {
+  node_op op = node_op::constant;
+  std::vector<uint32_t> children;  // indices of earlier nodes
+  uint32_t pred = 0;
+  bool value = false;
+  bool can_be_unknown = false;     // some predicate below can be unknown
+};
+
+struct compiled_rule {
+  uint32_t node = 0;                       // root condition node
+  outcome then;
+  std::vector<uint32_t> missable_fields;   // field indices that can make it unknown
+};
+
+struct compiled_decision {
+  uint32_t decision = 0;                   // index in model::decisions
+  std::vector<compiled_rule> rules;
+  std::optional<outcome> fallback;
+};
+
+// All lists keyed by one field: one table, one probe per row.
+struct key_index {
+  uint32_t key_field = 0;
+  string_table table;
+  std::vector<uint32_t> lists;   // list indices merged here
+  std::vector<uint16_t> codes;   // entry * lists.size() + position -> value code (no_code: absent)
+};
+
+struct program {
+  model m;
+  std::vector<compiled_pred> preds;
+  std::vector<compiled_node> nodes;
+  std::vector<compiled_decision> plan;         // evaluation order
+  std::vector<key_index> key_indexes;
+  std::vector<std::pair<uint32_t, uint32_t>> list_slot;  // list -> (key_index, position)
+  std::vector<name_matcher> matchers;          // per named set
+  size_t missing_words = 1;  // words per row of the missing-field bitset (bit = field index)
+
+  // Readable listing of the program (tests compare against it; `chanrules check --dump`).
+  std::string dump() const;
+};
+
+// Compile stage: model (checked, with evaluation order) -> program.
+program compile(model m);
+
+}  // namespace chanrules::detail

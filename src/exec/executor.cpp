@@ -1,0 +1,407 @@
+// The batch executor: runs the compiled program over a batch, one vector of
+// CHANRULES_VECTOR_SIZE rows at a time, with conditions evaluated into bit masks.
+//
+// Three-valued logic over masks: every condition node yields T (true) and U (unknown) words;
+// F is ~T & ~U. A first-hit chain is a CASE: `active` holds the rows not yet decided, each
+// rule takes `active & T`, rows with `active & U` are noted as decided with missing data and
+// stay active, and the chain stops as soon as no row is active. Predicates and condition
+// nodes are memoised per vector, so a test shared by several rules or decisions runs once.
+// Nothing here allocates per row or looks at text except list probes and name matching,
+// which touch each row's key once per vector.
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "exec/batch_impl.h"
+
+#ifndef CHANRULES_VECTOR_SIZE
+#define CHANRULES_VECTOR_SIZE 1024
+#endif
+
+namespace chanrules::detail {
+
+namespace {
+
+constexpr size_t kVector = CHANRULES_VECTOR_SIZE;
+static_assert(kVector % 64 == 0 && kVector >= 64, "vector size must be a multiple of 64");
+constexpr size_t kWords = kVector / 64;
+
+struct mask {
+  uint64_t t[kWords];
+  uint64_t u[kWords];
+};
+
+class executor {
+ public:
+  executor(const program& p, const batch_impl& b, classification& out)
+      : p_(p), b_(b), out_(out) {
+    pred_masks_.resize(p.preds.size());
+    pred_done_.resize(p.preds.size());
+    node_masks_.resize(p.nodes.size());
+    node_done_.resize(p.nodes.size());
+    list_codes_.resize(p.m.lists.size());
+    list_done_.resize(p.key_indexes.size());
+    set_codes_.resize(p.m.named_sets.size());
+    set_done_.resize(p.m.named_sets.size());
+  }
+
+  void run() {
+    for (size_t start = 0; start < b_.rows; start += kVector) {
+      start_ = start;
+      n_ = std::min(kVector, b_.rows - start);
+      words_ = (n_ + 63) / 64;
+      std::fill(pred_done_.begin(), pred_done_.end(), 0);
+      std::fill(node_done_.begin(), node_done_.end(), 0);
+      std::fill(list_done_.begin(), list_done_.end(), 0);
+      std::fill(set_done_.begin(), set_done_.end(), 0);
+      for (const compiled_decision& d : p_.plan) run_decision(d);
+    }
+  }
+
+ private:
+  uint64_t row_mask(size_t w) const {
+    size_t left = n_ - w * 64;
+    return left >= 64 ? ~uint64_t{0} : ((uint64_t{1} << left) - 1);
+  }
+
+  const uint64_t* valid_words(uint32_t field) const {
+    return b_.columns[field].valid.data() + start_ / 64;
+  }
+
+  // --- value sources -------------------------------------------------------------------
+  // Codes of an enum-like value for the current vector (no_code = no value).
+  const uint16_t* codes_of(value_ref r) {
+    switch (r.kind) {
+      case source_kind::field:
+        return b_.columns[r.index].codes.data() + start_;
+      case source_kind::list:
+        fill_list(p_.list_slot[r.index].first);
+        return list_codes_[r.index].data();
+      case source_kind::named_set:
+        fill_set(r.index);
+        return set_codes_[r.index].data();
+      case source_kind::decision:
+        return result_access::outcomes(out_)[r.index].data() + start_;
+    }
+    return nullptr;
+  }
+
+  // Rows whose value is unknown because an input is missing.
+  uint64_t missing_word(value_ref r, size_t w) const {
+    uint32_t field;
+    switch (r.kind) {
+      case source_kind::field:
+        field = r.index;
+        break;
+      case source_kind::list:
+        field = p_.m.lists[r.index].key_field;
+        break;
+      case source_kind::named_set:
+        field = p_.m.named_sets[r.index].field;
+        break;
+      default:
+        return 0;
+    }
+    return ~valid_words(field)[w] & row_mask(w);
+  }
+
+  void fill_list(uint32_t index) {
+    if (list_done_[index]) return;
+    list_done_[index] = 1;
+    const key_index& k = p_.key_indexes[index];
+    const column& col = b_.columns[k.key_field];
+    size_t width = k.lists.size();
+    for (size_t pos = 0; pos < width; ++pos) list_codes_[k.lists[pos]].resize(kVector);
+    for (size_t i = 0; i < n_; ++i) {
+      size_t row = start_ + i;
+      uint32_t entry = string_table::not_found;
+      bool present = col.is_valid(row);
+      if (present) entry = k.table.find(col.text(row));
+      for (size_t pos = 0; pos < width; ++pos) {
+        uint32_t list = k.lists[pos];
+        uint16_t code = entry == string_table::not_found ? no_code : k.codes[entry * width + pos];
+        if (p_.m.lists[list].membership) code = !present ? no_code : (code == no_code ? 0 : 1);
+        list_codes_[list][i] = code;
+      }
+    }
+  }
+
+  void fill_set(uint32_t index) {
+    if (set_done_[index]) return;
+    set_done_[index] = 1;
+    const column& col = b_.columns[p_.m.named_sets[index].field];
+    const name_matcher& matcher = p_.matchers[index];
+    auto& codes = set_codes_[index];
+    codes.resize(kVector);
+    for (size_t i = 0; i < n_; ++i) {
+      size_t row = start_ + i;
+      codes[i] = col.is_valid(row) ? matcher.match(col.text(row)) : no_code;
+    }
+  }
+
+  // --- predicates ------------------------------------------------------------------------
+  const mask& pred(uint32_t index) {
+    mask& m = pred_masks_[index];
+    if (pred_done_[index]) return m;
+    pred_done_[index] = 1;
+    const compiled_pred& c = p_.preds[index];
+    switch (c.kind) {
+      case pred_kind::code_in_set:
+        code_in_set(c, m);
+        break;
+      case pred_kind::int_range:
+        int_range(c, m);
+        break;
+      case pred_kind::dec_range:
+        dec_range(c, m);
+        break;
+      case pred_kind::is_missing:
+        is_missing(c, m);
+        break;
+    }
+    return m;
+  }
+
+  void code_in_set(const compiled_pred& c, mask& m) {
+    const uint16_t* codes = codes_of(c.subject);
+    const uint64_t* bits = c.bits.data();
+    const uint64_t flip = c.negated ? 1 : 0;
+    for (size_t w = 0; w < words_; ++w) {
+      size_t base = w * 64, count = std::min<size_t>(64, n_ - base);
+      uint64_t t = 0;
+      if (c.bits.size() == 1) {
+        const uint64_t b0 = bits[0];
+        for (size_t j = 0; j < count; ++j) {
+          uint32_t idx = static_cast<uint16_t>(codes[base + j] + 1);
+          uint64_t member = ((b0 >> (idx & 63)) & 1) ^ flip;
+          t |= (member & (idx != 0)) << j;
+        }
+      } else {
+        for (size_t j = 0; j < count; ++j) {
+          uint32_t idx = static_cast<uint16_t>(codes[base + j] + 1);
+          uint64_t member = ((bits[idx >> 6] >> (idx & 63)) & 1) ^ flip;
+          t |= (member & (idx != 0)) << j;
+        }
+      }
+      uint64_t u = missing_word(c.subject, w);
+      m.t[w] = t & ~u;
+      m.u[w] = u;
+    }
+  }
+
+  void int_range(const compiled_pred& c, mask& m) {
+    const int64_t* v = b_.columns[c.subject.index].ints.data() + start_;
+    const int64_t lo = c.int_lo, hi = c.int_hi;
+    const uint64_t flip = c.negated ? 1 : 0;
+    for (size_t w = 0; w < words_; ++w) {
+      size_t base = w * 64, count = std::min<size_t>(64, n_ - base);
+      uint64_t t = 0;
+      for (size_t j = 0; j < count; ++j) {
+        int64_t x = v[base + j];
+        t |= ((static_cast<uint64_t>(x >= lo) & static_cast<uint64_t>(x <= hi)) ^ flip) << j;
+      }
+      uint64_t u = missing_word(c.subject, w);
+      m.t[w] = t & ~u & row_mask(w);
+      m.u[w] = u;
+    }
+  }
+
+  void dec_range(const compiled_pred& c, mask& m) {
+    const decimal_key* v = b_.columns[c.subject.index].decs.data() + start_;
+    const decimal_key lo = c.dec_lo, hi = c.dec_hi;
+    const uint64_t flip = c.negated ? 1 : 0;
+    for (size_t w = 0; w < words_; ++w) {
+      size_t base = w * 64, count = std::min<size_t>(64, n_ - base);
+      uint64_t t = 0;
+      for (size_t j = 0; j < count; ++j) {
+        decimal_key x = v[base + j];
+        t |= ((static_cast<uint64_t>(x >= lo) & static_cast<uint64_t>(x <= hi)) ^ flip) << j;
+      }
+      uint64_t u = missing_word(c.subject, w);
+      m.t[w] = t & ~u & row_mask(w);
+      m.u[w] = u;
+    }
+  }
+
+  void is_missing(const compiled_pred& c, mask& m) {
+    const value_ref r = c.subject;
+    bool by_validity = r.kind == source_kind::field &&
+                       p_.m.fields[r.index].type != value_type::enumeration &&
+                       p_.m.fields[r.index].type != value_type::boolean &&
+                       p_.m.fields[r.index].type != value_type::string;
+    const uint16_t* codes = by_validity ? nullptr : codes_of(r);
+    for (size_t w = 0; w < words_; ++w) {
+      uint64_t absent;
+      if (by_validity) {
+        absent = ~valid_words(r.index)[w];
+      } else {
+        size_t base = w * 64, count = std::min<size_t>(64, n_ - base);
+        absent = 0;
+        for (size_t j = 0; j < count; ++j)
+          absent |= static_cast<uint64_t>(codes[base + j] == no_code) << j;
+      }
+      if (c.negated) absent = ~absent;
+      m.t[w] = absent & row_mask(w);
+      m.u[w] = 0;
+    }
+  }
+
+  // --- condition nodes ---------------------------------------------------------------------
+  // Depth is bounded by the parser's nesting limit, so plain recursion is safe here.
+  const mask& node(uint32_t index) {
+    mask& m = node_masks_[index];
+    if (node_done_[index]) return m;
+    node_done_[index] = 1;
+    const compiled_node& n = p_.nodes[index];
+    switch (n.op) {
+      case node_op::pred: {
+        const mask& pm = pred(n.pred);
+        std::memcpy(&m, &pm, sizeof(mask));
+        break;
+      }
+      case node_op::constant:
+        for (size_t w = 0; w < words_; ++w) {
+          m.t[w] = n.value ? row_mask(w) : 0;
+          m.u[w] = 0;
+        }
+        break;
+      case node_op::not_: {
+        const mask& c = node(n.children[0]);
+        for (size_t w = 0; w < words_; ++w) {
+          m.t[w] = ~c.t[w] & ~c.u[w] & row_mask(w);
+          m.u[w] = c.u[w];
+        }
+        break;
+      }
+      case node_op::and_: {
+        uint64_t t[kWords], f[kWords];
+        for (size_t w = 0; w < words_; ++w) {
+          t[w] = row_mask(w);
+          f[w] = 0;
+        }
+        for (uint32_t child : n.children) {
+          const mask& c = node(child);
+          for (size_t w = 0; w < words_; ++w) {
+            t[w] &= c.t[w];
+            f[w] |= ~c.t[w] & ~c.u[w];
+          }
+        }
+        for (size_t w = 0; w < words_; ++w) {
+          m.t[w] = t[w];
+          m.u[w] = ~t[w] & ~f[w] & row_mask(w);
+        }
+        break;
+      }
+      case node_op::or_: {
+        uint64_t t[kWords], f[kWords];
+        for (size_t w = 0; w < words_; ++w) {
+          t[w] = 0;
+          f[w] = row_mask(w);
+        }
+        for (uint32_t child : n.children) {
+          const mask& c = node(child);
+          for (size_t w = 0; w < words_; ++w) {
+            t[w] |= c.t[w];
+            f[w] &= ~c.t[w] & ~c.u[w];
+          }
+        }
+        for (size_t w = 0; w < words_; ++w) {
+          m.t[w] = t[w];
+          m.u[w] = ~t[w] & ~f[w] & row_mask(w);
+        }
+        break;
+      }
+    }
+    return m;
+  }
+
+  // --- decisions ---------------------------------------------------------------------------
+  void run_decision(const compiled_decision& d) {
+    uint16_t* outcome = result_access::outcomes(out_)[d.decision].data() + start_;
+    uint16_t* rule = result_access::rules(out_)[d.decision].data() + start_;
+    uint64_t* missing = result_access::missing(out_)[d.decision].data() + start_ * result_access::missing_words(out_);
+    uint64_t active[kWords];
+    uint64_t any = 0;
+    for (size_t w = 0; w < words_; ++w) any |= active[w] = row_mask(w);
+    for (size_t r = 0; r < d.rules.size() && any; ++r) {
+      const compiled_rule& cr = d.rules[r];
+      const mask& m = node(cr.node);
+      const uint16_t* from = cr.then.from ? codes_of(cr.then.source) : nullptr;
+      const bool can_be_unknown = p_.nodes[cr.node].can_be_unknown;
+      any = 0;
+      for (size_t w = 0; w < words_; ++w) {
+        uint64_t hit = active[w] & m.t[w];
+        if (can_be_unknown) {
+          for (uint64_t unk = active[w] & m.u[w]; unk; unk &= unk - 1) {
+            size_t i = w * 64 + static_cast<size_t>(std::countr_zero(unk));
+            note_missing(cr, i, missing);
+          }
+        }
+        for (uint64_t h = hit; h; h &= h - 1) {
+          size_t i = w * 64 + static_cast<size_t>(std::countr_zero(h));
+          uint16_t code = cr.then.code;
+          if (from) {
+            uint16_t src = from[i];
+            if (src == no_code) {
+              hit &= ~(uint64_t{1} << (i & 63));  // no value to copy: the rule does not fire
+              continue;
+            }
+            code = cr.then.remap[src];
+          }
+          outcome[i] = code;
+          rule[i] = static_cast<uint16_t>(r);
+        }
+        active[w] &= ~hit;
+        any |= active[w];
+      }
+    }
+    // Rows no rule decided: the default, or nothing.
+    const uint16_t* from =
+        d.fallback && d.fallback->from ? codes_of(d.fallback->source) : nullptr;
+    for (size_t w = 0; w < words_; ++w) {
+      for (uint64_t a = active[w]; a; a &= a - 1) {
+        size_t i = w * 64 + static_cast<size_t>(std::countr_zero(a));
+        if (!d.fallback) {
+          outcome[i] = no_code;
+          rule[i] = classification::no_rule;
+        } else if (from) {
+          uint16_t src = from[i];
+          outcome[i] = src == no_code ? no_code : d.fallback->remap[src];
+          rule[i] = src == no_code ? classification::no_rule : classification::by_default;
+        } else {
+          outcome[i] = d.fallback->code;
+          rule[i] = classification::by_default;
+        }
+      }
+    }
+  }
+
+  void note_missing(const compiled_rule& cr, size_t i, uint64_t* missing) {
+    size_t row = start_ + i;
+    for (uint32_t f : cr.missable_fields)
+      if (!b_.columns[f].is_valid(row))
+        missing[i * result_access::missing_words(out_) + f / 64] |= uint64_t{1} << (f % 64);
+  }
+
+  const program& p_;
+  const batch_impl& b_;
+  classification& out_;
+  size_t start_ = 0, n_ = 0, words_ = 0;
+  std::vector<mask> pred_masks_;
+  std::vector<uint8_t> pred_done_;
+  std::vector<mask> node_masks_;
+  std::vector<uint8_t> node_done_;
+  std::vector<std::vector<uint16_t>> list_codes_;
+  std::vector<uint8_t> list_done_;
+  std::vector<std::vector<uint16_t>> set_codes_;
+  std::vector<uint8_t> set_done_;
+};
+
+}  // namespace
+
+void execute(const program& p, const batch_impl& b, classification& out) {
+  executor e(p, b, out);
+  e.run();
+}
+
+}  // namespace chanrules::detail

@@ -1,0 +1,230 @@
+// Graph stage (see decision_graph.h).
+#include "graph/decision_graph.h"
+
+#include <algorithm>
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/depth_first_search.hpp>
+#include <boost/graph/graphviz.hpp>
+#include <boost/graph/topological_sort.hpp>
+#include <set>
+#include <sstream>
+
+namespace chanrules::detail {
+
+namespace {
+
+using graph_t = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
+using vertex_t = boost::graph_traits<graph_t>::vertex_descriptor;
+using edge_t = boost::graph_traits<graph_t>::edge_descriptor;
+
+graph_t make_graph(const model& m, const std::vector<decision_edge>& edges) {
+  graph_t g(m.decisions.size());
+  for (const auto& e : edges) boost::add_edge(e.from, e.to, g);
+  return g;
+}
+
+// Records the first back edge and the DFS tree's parents, so the cycle can be named.
+struct cycle_finder : boost::default_dfs_visitor {
+  std::vector<vertex_t>* parent;
+  std::vector<vertex_t>* cycle;
+  void tree_edge(edge_t e, const graph_t& g) const {
+    (*parent)[boost::target(e, g)] = boost::source(e, g);
+  }
+  void back_edge(edge_t e, const graph_t& g) const {
+    if (!cycle->empty()) return;
+    vertex_t u = boost::source(e, g), v = boost::target(e, g);
+    // Path v -> ... -> u through tree edges, then the back edge u -> v closes it.
+    std::vector<vertex_t> path = {u};
+    while (path.back() != v) path.push_back((*parent)[path.back()]);
+    std::reverse(path.begin(), path.end());
+    *cycle = path;
+  }
+};
+
+bool condition_always_true(const condition& c) {
+  return !c.nodes.empty() && c.nodes.back().kind == cond_kind::constant && c.nodes.back().value;
+}
+
+bool same_condition(const condition& a, const condition& b) {
+  if (a.nodes.size() != b.nodes.size()) return false;
+  for (size_t i = 0; i < a.nodes.size(); ++i) {
+    const cond_node &x = a.nodes[i], &y = b.nodes[i];
+    if (x.kind != y.kind || x.children != y.children || x.pred != y.pred || x.value != y.value)
+      return false;
+  }
+  return true;
+}
+
+void lint(const model& m, std::vector<diagnostic>& diags) {
+  std::vector<bool> field_used(m.fields.size()), list_used(m.lists.size()),
+      set_used(m.named_sets.size()), decision_used(m.decisions.size());
+  auto mark = [&](value_ref r) {
+    switch (r.kind) {
+      case source_kind::field:
+        field_used[r.index] = true;
+        break;
+      case source_kind::list:
+        list_used[r.index] = true;
+        field_used[m.lists[r.index].key_field] = true;
+        break;
+      case source_kind::named_set:
+        set_used[r.index] = true;
+        field_used[m.named_sets[r.index].field] = true;
+        break;
+      case source_kind::decision:
+        decision_used[r.index] = true;
+        break;
+    }
+  };
+  for (const auto& d : m.decisions) {
+    for (const auto& r : d.rules) {
+      for (const auto& n : r.cond.nodes)
+        if (n.kind == cond_kind::pred) mark(m.predicates[n.pred].subject);
+      if (r.then.from) mark(r.then.source);
+    }
+    if (d.fallback && d.fallback->from) mark(d.fallback->source);
+  }
+  for (size_t i = 0; i < m.fields.size(); ++i)
+    if (!field_used[i] && !m.fields[i].required && !m.fields[i].unique)
+      diags.push_back(make_diagnostic(severity::warning, "W-unused", m.fields[i].pos,
+                                      "field '" + m.fields[i].name + "' is not used by any rule",
+                                      "remove it, or mark it required if it must be present"));
+  for (size_t i = 0; i < m.lists.size(); ++i)
+    if (!list_used[i])
+      diags.push_back(make_diagnostic(severity::warning, "W-unused", m.lists[i].pos,
+                                      "list '" + m.lists[i].name + "' is not used by any rule"));
+  for (size_t i = 0; i < m.named_sets.size(); ++i)
+    if (!set_used[i])
+      diags.push_back(make_diagnostic(severity::warning, "W-unused", m.named_sets[i].pos,
+                                      "named set '" + m.named_sets[i].name +
+                                          "' is not used by any rule"));
+  for (size_t i = 0; i < m.decisions.size(); ++i)
+    if (!decision_used[i] && !m.decisions[i].output)
+      diags.push_back(make_diagnostic(severity::warning, "W-unused", m.decisions[i].pos,
+                                      "decision '" + m.decisions[i].name +
+                                          "' is neither an output nor used by another decision"));
+  // Shadowed rules: an earlier rule that always fires, or one with the very same condition.
+  for (const auto& d : m.decisions) {
+    for (size_t j = 0; j < d.rules.size(); ++j) {
+      for (size_t i = 0; i < j; ++i) {
+        const rule_info &earlier = d.rules[i], &later = d.rules[j];
+        bool always = condition_always_true(earlier.cond) && !earlier.then.from;
+        if (always || (same_condition(earlier.cond, later.cond) && !earlier.then.from)) {
+          diags.push_back(make_diagnostic(
+              severity::warning, "W-unreachable", later.pos,
+              "rule '" + later.id + "' can never fire: rule '" + earlier.id +
+                  (always ? "' before it always fires" : "' before it has the same condition"),
+              "reorder the rules or remove this one", later.id.size()));
+          break;
+        }
+      }
+    }
+    if (d.fallback) {
+      for (const auto& r : d.rules)
+        if (condition_always_true(r.cond) && !r.then.from) {
+          diags.push_back(make_diagnostic(severity::warning, "W-unreachable", d.pos,
+                                          "the default of '" + d.name +
+                                              "' is never used: rule '" + r.id + "' always fires"));
+          break;
+        }
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<decision_edge> decision_edges(const model& m) {
+  std::vector<decision_edge> edges;
+  std::set<std::pair<uint32_t, uint32_t>> seen;
+  auto add = [&](value_ref r, uint32_t to, const std::string& rule) {
+    if (r.kind != source_kind::decision) return;
+    if (seen.insert({r.index, to}).second) edges.push_back({r.index, to, rule});
+  };
+  for (uint32_t di = 0; di < m.decisions.size(); ++di) {
+    const auto& d = m.decisions[di];
+    for (const auto& r : d.rules) {
+      for (const auto& n : r.cond.nodes)
+        if (n.kind == cond_kind::pred) add(m.predicates[n.pred].subject, di, r.id);
+      if (r.then.from) add(r.then.source, di, r.id);
+    }
+    if (d.fallback && d.fallback->from) add(d.fallback->source, di, "");
+  }
+  return edges;
+}
+
+bool build_graph(model& m, std::vector<diagnostic>& diagnostics) {
+  auto edges = decision_edges(m);
+  graph_t g = make_graph(m, edges);
+  std::vector<vertex_t> parent(m.decisions.size());
+  std::vector<vertex_t> cycle;
+  cycle_finder finder;
+  finder.parent = &parent;
+  finder.cycle = &cycle;
+  boost::depth_first_search(g, boost::visitor(finder));
+  if (!cycle.empty()) {
+    std::string names;
+    for (vertex_t v : cycle) names += m.decisions[v].name + " -> ";
+    names += m.decisions[cycle.front()].name;
+    // Point at the reference that closes the cycle.
+    uint32_t last = static_cast<uint32_t>(cycle.back()), first = static_cast<uint32_t>(cycle.front());
+    std::string rule;
+    for (const auto& e : edges)
+      if (e.from == first && e.to == last) rule = e.rule_id;
+    source_pos where = m.decisions[last].pos;
+    for (const auto& r : m.decisions[last].rules)
+      if (r.id == rule) where = r.pos;
+    diagnostics.push_back(make_diagnostic(
+        severity::error, "E-cycle", where, "decisions refer to each other in a cycle: " + names,
+        "a decision can only use decisions that do not depend on it"));
+    return false;
+  }
+  std::vector<vertex_t> order;
+  boost::topological_sort(g, std::back_inserter(order));  // reverse topological order
+  m.evaluation_order.clear();
+  for (auto it = order.rbegin(); it != order.rend(); ++it)
+    m.evaluation_order.push_back(static_cast<uint32_t>(*it));
+  lint(m, diagnostics);
+  return true;
+}
+
+namespace {
+std::string dot_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+}  // namespace
+
+std::string to_dot(const model& m) {
+  auto edges = decision_edges(m);
+  graph_t g = make_graph(m, edges);
+  std::ostringstream out;
+  auto vertex_writer = [&](std::ostream& os, vertex_t v) {
+    const auto& d = m.decisions[v];
+    std::string label = d.name + (d.output ? "" : " (helper)") + "\\n";
+    for (const auto& r : d.rules)
+      label += dot_escape(r.id) + ": " + dot_escape(r.when_text.substr(0, 60)) +
+               (r.when_text.size() > 60 ? "..." : "") + "\\l";
+    if (d.fallback) label += "default\\l";
+    os << "[shape=box,label=\"" << label << "\"]";
+  };
+  auto edge_writer = [&](std::ostream& os, edge_t e) {
+    uint32_t s = static_cast<uint32_t>(boost::source(e, g)), t = static_cast<uint32_t>(boost::target(e, g));
+    for (const auto& x : edges)
+      if (x.from == s && x.to == t) os << "[label=\"" << dot_escape(x.rule_id) << "\"]";
+  };
+  auto graph_writer = [&](std::ostream& os) {
+    os << "rankdir=LR;\nlabel=\"" << dot_escape(m.name + " " + m.version) << "\";\n";
+  };
+  boost::write_graphviz(out, g, vertex_writer, edge_writer, graph_writer);
+  return out.str();
+}
+
+}  // namespace chanrules::detail
