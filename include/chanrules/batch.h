@@ -65,7 +65,9 @@ class batch {
   // Reads a whole record of cells; `values[i]` is the text for field i (missing when empty).
   // Returns false with the first problem (field name and reason) in *why; required fields
   // that are missing are problems too.
-  bool add_record(const std::vector<std::string_view>& values, std::string* why = nullptr);
+  // When bad_field is given it receives the index of the field at fault.
+  bool add_record(const std::vector<std::string_view>& values, std::string* why = nullptr,
+                  size_t* bad_field = nullptr);
 
   // True when every required field of the row has a value.
   bool complete(size_t row, std::string* why = nullptr) const;

@@ -239,7 +239,8 @@ bool batch::set_boolean(size_t row, size_t field, bool value, std::string* why) 
   return set_text(row, field, value ? "true" : "false", why);
 }
 
-bool batch::add_record(const std::vector<std::string_view>& values, std::string* why) {
+bool batch::add_record(const std::vector<std::string_view>& values, std::string* why,
+                       size_t* bad_field) {
   const auto& fields = impl_->prog->m.fields;
   if (values.size() != fields.size())
     return fail(why, "the record has " + std::to_string(values.size()) + " values; the rule set has " +
@@ -249,13 +250,16 @@ bool batch::add_record(const std::vector<std::string_view>& values, std::string*
     std::string problem;
     if (!set_text(row, f, values[f], &problem)) {
       drop_last_row(*impl_);
+      if (bad_field) *bad_field = f;
       return fail(why, fields[f].name + ": " + problem);
     }
   }
-  std::string problem;
-  if (!complete(row, &problem)) {
-    drop_last_row(*impl_);
-    return fail(why, problem);
+  for (size_t f = 0; f < fields.size(); ++f) {
+    if (fields[f].required && !impl_->columns[f].is_valid(row)) {
+      drop_last_row(*impl_);
+      if (bad_field) *bad_field = f;
+      return fail(why, fields[f].name + ": a value is required");
+    }
   }
   return true;
 }

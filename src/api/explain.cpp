@@ -428,9 +428,12 @@ std::vector<test_outcome> rule_set::run_tests() const {
       }
     }
     for (const auto& [d, rule] : t.expect_rule) {
-      if (c.rule_indices(d)[0] != rule)
-        r.failures.push_back(m.decisions[d].name + ": expected rule " + m.decisions[d].rules[rule].id +
-                             ", got " + std::string(c.rule_id(d, 0)));
+      if (c.rule_indices(d)[0] != rule) {
+        std::string want = rule == classification::by_default ? std::string("default")
+                                                               : m.decisions[d].rules[rule].id;
+        r.failures.push_back(m.decisions[d].name + ": expected rule " + want + ", got " +
+                             std::string(c.rule_id(d, 0)));
+      }
     }
     for (const auto& [d, fields] : t.expect_missing) {
       std::vector<std::string> want, got;

@@ -1,0 +1,98 @@
+// Classifying CSV exports: the streaming read -> classify -> write loop behind
+// `chanrules classify`, available to every caller of the library.
+//
+// The input is read as the export contract says (UTF-8 with or without BOM, or GB18030;
+// RFC 4180 quoting; CRLF or LF; columns in any order; extra columns passed through byte for
+// byte). Every record either becomes one output row (in input order) or one line in the
+// rejects file with its line number, column and reason: rows_out + rows_rejected == rows_in.
+// Output and rejects are written to temporary files renamed into place only when the whole
+// run succeeded, so a failed or interrupted run leaves no partial file under either name.
+#pragma once
+
+#include <chanrules/rule_set.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace chanrules {
+
+enum class input_encoding : uint8_t { automatic, utf8, gb18030 };
+
+struct csv_progress {
+  uint64_t rows = 0;         // records read so far
+  uint64_t bytes = 0;        // input bytes consumed so far (after decoding)
+  uint64_t total_bytes = 0;  // size of the input file, 0 when unknown (a pipe)
+};
+
+struct csv_options {
+  input_encoding encoding = input_encoding::automatic;
+  // Output decisions to write as columns, by name; empty: every output decision.
+  std::vector<std::string> decisions;
+  // Per decision, two more columns: <name>_rule (the rule that fired, "default" or empty)
+  // and <name>_missing (fields whose missing values made a condition unknown, ';'-separated).
+  bool reasons = false;
+  // Neutralise cells starting with = + - @ in the columns chanrules writes and in the rejects
+  // file, so a spreadsheet never evaluates them as formulas.
+  bool excel_safe = false;
+  // Stop with an error once more rows than this have been rejected.
+  uint64_t max_rejects = UINT64_MAX;
+  // Rows classified together.
+  size_t batch_rows = 16384;
+  // Called every batch; may be empty.
+  std::function<void(const csv_progress&)> progress;
+  // Set from another thread (e.g. a signal handler's flag) to stop early with an error.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+struct decision_summary {
+  std::string name;
+  std::vector<std::pair<std::string, uint64_t>> counts;  // label -> rows, in label order
+  uint64_t no_outcome = 0;                                // rows without an outcome
+  uint64_t with_missing = 0;                              // rows decided with missing data
+};
+
+struct reject_sample {
+  uint64_t line = 0;
+  std::string column;
+  std::string reason;
+};
+
+struct csv_summary {
+  bool ok = false;
+  std::string error;          // why the run failed (then no output file was written)
+  std::string encoding;       // "UTF-8" or "GB18030"
+  uint64_t rows_in = 0;
+  uint64_t rows_out = 0;
+  uint64_t rows_rejected = 0;
+  uint64_t rows_with_missing = 0;  // rows with any decision decided with missing data
+  std::vector<decision_summary> decisions;
+  std::vector<reject_sample> first_rejects;  // the first few, for the summary
+  std::vector<std::string> warnings;          // e.g. an optional column absent from the input
+  double seconds = 0;
+  uint64_t input_bytes = 0;
+};
+
+// Classifies `input_path` ("-" for standard input) into `output_path` ("-" for standard
+// output); rejected rows go to `rejects_path` (empty: counted but not written). Never throws
+// for bad input or I/O failures: they are reported in the summary (ok == false).
+csv_summary classify_csv(const rule_set& rules, const std::string& input_path,
+                         const std::string& output_path, const std::string& rejects_path,
+                         const csv_options& options = {});
+
+// One record of a CSV export, looked up by the value of a column (e.g. customer_id), as
+// field -> cell text. Reads the file with the same rules as classify_csv.
+struct csv_lookup {
+  bool found = false;
+  std::string error;  // why not found
+  uint64_t line = 0;  // line the record starts on
+  std::map<std::string, std::string> record;
+};
+csv_lookup find_csv_record(const std::string& input_path, const std::string& column,
+                           const std::string& value,
+                           input_encoding encoding = input_encoding::automatic);
+
+}  // namespace chanrules

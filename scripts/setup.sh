@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs everything chanrules needs to build, test and benchmark, from Debian 12 packages.
+# Idempotent: when every package is already installed it does nothing (no network).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libboost-dev libboost-graph-dev libyaml-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  graphviz python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
