@@ -76,7 +76,9 @@ struct explanation {
     std::vector<rule_trace> rules;  // the rules tried, in order, up to the one that fired
   };
   std::vector<std::string> problems;      // values that could not be read
-  std::vector<decision_trace> decisions;  // in evaluation order
+  // In evaluation order; helper decisions (output: false) appear only when a rule needed
+  // their value, just before the decision that needed it.
+  std::vector<decision_trace> decisions;
 
   std::string to_text() const;
   std::string to_json() const;

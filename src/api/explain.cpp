@@ -22,12 +22,16 @@ const char* tri_text(tri v) { return v == tri::t ? "true" : v == tri::f ? "false
 class row_interpreter {
  public:
   row_interpreter(const program& p, const batch_impl& b, size_t row)
-      : p_(p), m_(p.m), b_(b), row_(row), decided_(m_.decisions.size(), no_code) {}
+      : p_(p), m_(p.m), b_(b), row_(row), decided_(m_.decisions.size(), no_code),
+        evaluated_(m_.decisions.size(), false) {}
 
+  // Output decisions in evaluation order; helper decisions (output: false) only when a rule
+  // needs their value, exactly as the batch executor does. A helper's trace comes just
+  // before the trace of the decision that first needed it.
   explanation run() {
-    explanation out;
-    for (uint32_t d : m_.evaluation_order) out.decisions.push_back(decide(d));
-    return out;
+    for (uint32_t d : m_.evaluation_order)
+      if (m_.decisions[d].output) ensure(d);
+    return std::move(out_);
   }
 
  private:
@@ -124,6 +128,7 @@ class row_interpreter {
         return v;
       }
       case source_kind::decision: {
+        const_cast<row_interpreter*>(this)->ensure(r.index);
         uint16_t code = decided_[r.index];
         if (code != no_code) {
           v.present = true;
@@ -200,6 +205,13 @@ class row_interpreter {
     return values.empty() ? tri::f : values.back();
   }
 
+  void ensure(uint32_t di) {
+    if (evaluated_[di]) return;
+    evaluated_[di] = true;
+    explanation::decision_trace trace = decide(di);
+    out_.decisions.push_back(std::move(trace));
+  }
+
   explanation::decision_trace decide(uint32_t di) {
     const decision_info& d = m_.decisions[di];
     explanation::decision_trace out;
@@ -260,6 +272,8 @@ class row_interpreter {
   const batch_impl& b_;
   size_t row_;
   std::vector<uint16_t> decided_;
+  std::vector<bool> evaluated_;
+  explanation out_;
 };
 
 void json_string(std::string& out, std::string_view s) {

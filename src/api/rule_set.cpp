@@ -93,6 +93,14 @@ load_result rule_set::load(const std::string& path, const load_options& options)
     d.location.file = file;
     d.message = "cannot read the rule set: " + why;
     d.hint = "name a rule-set folder holding ruleset.yaml, or a YAML file";
+    // Too large: the same diagnostic as for a file within the read margin (yaml_tree.cpp).
+    auto size = fs::file_size(file, ec);
+    if (!ec && size > options.max_yaml_bytes) {
+      d.code = "E-yaml-size";
+      d.message = "the file is " + std::to_string(size) + " bytes; the limit is " +
+                  std::to_string(options.max_yaml_bytes);
+      d.hint = "raise the limit in the load options if this file is genuine";
+    }
     r.diagnostics.push_back(std::move(d));
     return r;
   }

@@ -28,13 +28,15 @@ compiled_pred compile_pred(const model& m, const predicate& p) {
   c.negated = p.negated;
   switch (p.kind) {
     case pred_kind::code_in_set: {
-      // Cover every code the subject can take, so the executor never reads past the end.
-      uint32_t max_code = code_bound(m, p.subject);
-      for (uint16_t code : p.codes) max_code = std::max<uint32_t>(max_code, code);
-      c.bits.assign((max_code + 2 + 63) / 64, 0);
-      for (uint16_t code : p.codes) {
-        uint32_t bit = code + 1u;
-        c.bits[bit / 64] |= uint64_t{1} << (bit % 64);
+      // A truth table over every code the subject can take (bit code + 1), with `not in`
+      // folded in, so the executor only looks bits up. Bit 0 stands for "no value" and stays
+      // clear: a comparison with no value is never true.
+      uint32_t bound = code_bound(m, p.subject);
+      for (uint16_t code : p.codes) bound = std::max<uint32_t>(bound, code + 1u);
+      c.bits.assign((bound + 1 + 63) / 64, 0);
+      for (uint32_t code = 0; code < bound; ++code) {
+        bool member = std::binary_search(p.codes.begin(), p.codes.end(), code);
+        if (member != p.negated) c.bits[(code + 1) / 64] |= uint64_t{1} << ((code + 1) % 64);
       }
       break;
     }
@@ -185,7 +187,7 @@ std::string program::dump() const {
     out << "  p" << i << " " << m.name_of(c.subject) << " ";
     switch (c.kind) {
       case pred_kind::code_in_set: {
-        out << (c.negated ? "not-in {" : "in {");
+        out << "in {";  // the codes that make it true (negation already folded in)
         bool first = true;
         for (size_t bit = 1; bit < c.bits.size() * 64; ++bit) {
           if (!((c.bits[bit / 64] >> (bit % 64)) & 1)) continue;
@@ -196,7 +198,10 @@ std::string program::dump() const {
             label = d->labels[code];
           } else if (c.subject.kind == source_kind::field &&
                      m.fields[c.subject.index].type == value_type::string) {
-            label = "\"" + m.fields[c.subject.index].string_literals.labels[code] + "\"";
+            const auto& lits = m.fields[c.subject.index].string_literals.labels;
+            label = code < lits.size() ? "\"" + lits[code] + "\"" : "(other text)";
+          } else if (m.type_of(c.subject) == value_type::boolean) {
+            label = code ? "true" : "false";
           } else {
             label = std::to_string(code);
           }

@@ -9,6 +9,7 @@
 // the entry declared first.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -20,54 +21,46 @@ class name_matcher {
  public:
   static constexpr uint16_t no_match = 0xFFFF;
 
-  // aliases[entry] = the texts that select that entry.
+  // aliases[entry] = the texts that select that entry. Throws std::length_error when the
+  // automaton exceeds its limits (about a million state*class cells, 4094 entries).
   explicit name_matcher(const std::vector<std::vector<std::string>>& aliases);
   name_matcher() = default;
 
   // Entry index of the first-declared entry one of whose aliases occurs in `text`.
   uint16_t match(std::string_view text) const {
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-    const auto* end = p + text.size();
-    uint32_t state = 0;
-    uint16_t best = no_match;
-    while (p < end) {
-      unsigned c = *p;
-      if ((c == 0xEF || c == 0xE3) && end - p >= 3) {
-        unsigned folded = fold_wide(p);
-        if (folded != 0) {
-          c = folded;
-          p += 2;
-        }
-      }
-      ++p;
-      state = delta_[state * 256 + c];
-      uint16_t out = output_[state];
-      if (out < best) {
-        best = out;
-        if (best == 0) break;
-      }
+    uint32_t state = 0, best = kNone;
+    for (size_t i = 0; i < text.size(); ++i) {
+      uint32_t e = delta_[state + p[i]];
+      state = e & kStateMask;
+      best = std::min(best, e >> kOutputShift);
     }
-    return best;
+    return best == kNone ? no_match : static_cast<uint16_t>(best);
   }
 
-  size_t states() const { return output_.size(); }
+  // Matches many texts at once: texts[i] = arena[offsets[i], offsets[i] + lengths[i]),
+  // skipped (no_match) where `present` is false. Eight texts are scanned in lock-step, so
+  // the automaton's dependent table loads of one text overlap with the others'.
+  void match_many(const char* arena, const uint32_t* offsets, const uint32_t* lengths,
+                  const bool* present, size_t count, uint16_t* out) const;
+
+  size_t states() const { return states_; }
 
   // The folding applied to text before matching (exposed for tests and explanations).
   static std::string normalize(std::string_view text);
 
  private:
-  // ASCII byte for a full-width form or ideographic space at p (3 bytes), else 0.
-  static unsigned fold_wide(const unsigned char* p) {
-    if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) return ' ';
-    if (p[0] != 0xEF) return 0;
-    // U+FF01..U+FF3F: EF BC 81..BF; U+FF40..U+FF5E: EF BD 80..9E
-    if (p[1] == 0xBC && p[2] >= 0x81 && p[2] <= 0xBF) return 0x21 + (p[2] - 0x81);
-    if (p[1] == 0xBD && p[2] >= 0x80 && p[2] <= 0x9E) return 0x60 + (p[2] - 0x80);
-    return 0;
-  }
+  static constexpr uint32_t kOutputShift = 20;
+  static constexpr uint32_t kStateMask = (1u << kOutputShift) - 1;
+  static constexpr uint32_t kNone = 0xFFF;  // no entry matched (in the output bits)
 
-  std::vector<uint32_t> delta_;    // states * 256
-  std::vector<uint16_t> output_;   // per state: smallest entry matched here, or no_match
+  // The automaton reads raw UTF-8 bytes, one transition per byte, with no branches: case
+  // folding is in the table, and full-width forms are folded by extra states that remember
+  // a pending EF / EF BC / EF BD / E3 / E3 80 prefix. Each cell holds the next state's
+  // offset (state * 256) in the low 20 bits and the smallest entry matched on arriving
+  // there in the high 12 bits.
+  std::vector<uint32_t> delta_;
+  size_t states_ = 0;
 };
 
 }  // namespace chanrules::detail

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "exec/batch_impl.h"
+#include "exec/kernels.h"
 
 #ifndef CHANRULES_VECTOR_SIZE
 #define CHANRULES_VECTOR_SIZE 1024
@@ -43,6 +44,9 @@ class executor {
     list_done_.resize(p.key_indexes.size());
     set_codes_.resize(p.m.named_sets.size());
     set_done_.resize(p.m.named_sets.size());
+    plan_of_.resize(p.m.decisions.size());
+    for (const compiled_decision& d : p.plan) plan_of_[d.decision] = &d;
+    decided_.resize(p.m.decisions.size());
   }
 
   void run() {
@@ -54,7 +58,13 @@ class executor {
       std::fill(node_done_.begin(), node_done_.end(), 0);
       std::fill(list_done_.begin(), list_done_.end(), 0);
       std::fill(set_done_.begin(), set_done_.end(), 0);
-      for (const compiled_decision& d : p_.plan) run_decision(d);
+      for (auto& d : decided_) std::fill(std::begin(d.w), std::end(d.w), 0);
+      // Output decisions for every row; helper decisions (output: false) only for the rows
+      // that reach a reference to them (see ensure_decision).
+      uint64_t all[kWords];
+      for (size_t w = 0; w < words_; ++w) all[w] = row_mask(w);
+      for (const compiled_decision& d : p_.plan)
+        if (p_.m.decisions[d.decision].output) ensure_decision(d.decision, all);
     }
   }
 
@@ -80,8 +90,13 @@ class executor {
       case source_kind::named_set:
         fill_set(r.index);
         return set_codes_[r.index].data();
-      case source_kind::decision:
+      case source_kind::decision: {
+        // A condition on a decision's value reads it for every row of the vector.
+        uint64_t all[kWords];
+        for (size_t w = 0; w < words_; ++w) all[w] = row_mask(w);
+        ensure_decision(r.index, all);
         return result_access::outcomes(out_)[r.index].data() + start_;
+      }
     }
     return nullptr;
   }
@@ -130,13 +145,12 @@ class executor {
     if (set_done_[index]) return;
     set_done_[index] = 1;
     const column& col = b_.columns[p_.m.named_sets[index].field];
-    const name_matcher& matcher = p_.matchers[index];
     auto& codes = set_codes_[index];
     codes.resize(kVector);
-    for (size_t i = 0; i < n_; ++i) {
-      size_t row = start_ + i;
-      codes[i] = col.is_valid(row) ? matcher.match(col.text(row)) : no_code;
-    }
+    bool present[kVector];
+    for (size_t i = 0; i < n_; ++i) present[i] = col.is_valid(start_ + i);
+    p_.matchers[index].match_many(col.arena.data(), col.str_off.data() + start_,
+                                  col.str_len.data() + start_, present, n_, codes.data());
   }
 
   // --- predicates ------------------------------------------------------------------------
@@ -163,45 +177,21 @@ class executor {
   }
 
   void code_in_set(const compiled_pred& c, mask& m) {
-    const uint16_t* codes = codes_of(c.subject);
-    const uint64_t* bits = c.bits.data();
-    const uint64_t flip = c.negated ? 1 : 0;
+    // The compiler folded `not in` and "no value is false" into the truth table.
+    codes_to_mask(codes_of(c.subject), n_, c.bits.data(), c.bits.size(), m.t);
     for (size_t w = 0; w < words_; ++w) {
-      size_t base = w * 64, count = std::min<size_t>(64, n_ - base);
-      uint64_t t = 0;
-      if (c.bits.size() == 1) {
-        const uint64_t b0 = bits[0];
-        for (size_t j = 0; j < count; ++j) {
-          uint32_t idx = static_cast<uint16_t>(codes[base + j] + 1);
-          uint64_t member = ((b0 >> (idx & 63)) & 1) ^ flip;
-          t |= (member & (idx != 0)) << j;
-        }
-      } else {
-        for (size_t j = 0; j < count; ++j) {
-          uint32_t idx = static_cast<uint16_t>(codes[base + j] + 1);
-          uint64_t member = ((bits[idx >> 6] >> (idx & 63)) & 1) ^ flip;
-          t |= (member & (idx != 0)) << j;
-        }
-      }
       uint64_t u = missing_word(c.subject, w);
-      m.t[w] = t & ~u;
+      m.t[w] &= ~u;
       m.u[w] = u;
     }
   }
 
   void int_range(const compiled_pred& c, mask& m) {
-    const int64_t* v = b_.columns[c.subject.index].ints.data() + start_;
-    const int64_t lo = c.int_lo, hi = c.int_hi;
-    const uint64_t flip = c.negated ? 1 : 0;
+    int_range_to_mask(b_.columns[c.subject.index].ints.data() + start_, n_, c.int_lo, c.int_hi,
+                      c.negated, m.t);
     for (size_t w = 0; w < words_; ++w) {
-      size_t base = w * 64, count = std::min<size_t>(64, n_ - base);
-      uint64_t t = 0;
-      for (size_t j = 0; j < count; ++j) {
-        int64_t x = v[base + j];
-        t |= ((static_cast<uint64_t>(x >= lo) & static_cast<uint64_t>(x <= hi)) ^ flip) << j;
-      }
       uint64_t u = missing_word(c.subject, w);
-      m.t[w] = t & ~u & row_mask(w);
+      m.t[w] &= ~u & row_mask(w);
       m.u[w] = u;
     }
   }
@@ -316,27 +306,33 @@ class executor {
   }
 
   // --- decisions ---------------------------------------------------------------------------
-  void run_decision(const compiled_decision& d) {
-    uint16_t* outcome = result_access::outcomes(out_)[d.decision].data() + start_;
-    uint16_t* rule = result_access::rules(out_)[d.decision].data() + start_;
-    uint64_t* missing = result_access::missing(out_)[d.decision].data() + start_ * result_access::missing_words(out_);
+  // Decides `decision` for the rows in `want` that are not decided yet. Decisions refer to
+  // each other only along the (acyclic) decision graph, so the recursion through `from`
+  // and conditions on decision values ends; its depth is at most the number of decisions.
+  void ensure_decision(uint32_t decision, const uint64_t* want) {
+    const compiled_decision& d = *plan_of_[decision];
+    uint64_t* done = decided_[decision].w;
     uint64_t active[kWords];
     uint64_t any = 0;
-    for (size_t w = 0; w < words_; ++w) any |= active[w] = row_mask(w);
+    for (size_t w = 0; w < words_; ++w) {
+      active[w] = want[w] & ~done[w];
+      done[w] |= active[w];
+      any |= active[w];
+    }
+    if (!any) return;
+    uint16_t* outcome = result_access::outcomes(out_)[decision].data() + start_;
+    uint16_t* rule = result_access::rules(out_)[decision].data() + start_;
+    uint64_t* missing = result_access::missing(out_)[decision].data() +
+                        start_ * result_access::missing_words(out_);
     for (size_t r = 0; r < d.rules.size() && any; ++r) {
       const compiled_rule& cr = d.rules[r];
       const mask& m = node(cr.node);
-      const uint16_t* from = cr.then.from ? codes_of(cr.then.source) : nullptr;
-      const bool can_be_unknown = p_.nodes[cr.node].can_be_unknown;
+      if (p_.nodes[cr.node].can_be_unknown) note_missing(cr, active, m, missing);
+      const uint16_t* from = nullptr;
+      if (cr.then.from) from = source_codes(cr.then.source, active, m.t);
       any = 0;
       for (size_t w = 0; w < words_; ++w) {
         uint64_t hit = active[w] & m.t[w];
-        if (can_be_unknown) {
-          for (uint64_t unk = active[w] & m.u[w]; unk; unk &= unk - 1) {
-            size_t i = w * 64 + static_cast<size_t>(std::countr_zero(unk));
-            note_missing(cr, i, missing);
-          }
-        }
         for (uint64_t h = hit; h; h &= h - 1) {
           size_t i = w * 64 + static_cast<size_t>(std::countr_zero(h));
           uint16_t code = cr.then.code;
@@ -355,9 +351,10 @@ class executor {
         any |= active[w];
       }
     }
+    if (!any) return;
     // Rows no rule decided: the default, or nothing.
-    const uint16_t* from =
-        d.fallback && d.fallback->from ? codes_of(d.fallback->source) : nullptr;
+    const uint16_t* from = nullptr;
+    if (d.fallback && d.fallback->from) from = source_codes(d.fallback->source, active, nullptr);
     for (size_t w = 0; w < words_; ++w) {
       for (uint64_t a = active[w]; a; a &= a - 1) {
         size_t i = w * 64 + static_cast<size_t>(std::countr_zero(a));
@@ -376,11 +373,32 @@ class executor {
     }
   }
 
-  void note_missing(const compiled_rule& cr, size_t i, uint64_t* missing) {
-    size_t row = start_ + i;
-    for (uint32_t f : cr.missable_fields)
-      if (!b_.columns[f].is_valid(row))
-        missing[i * result_access::missing_words(out_) + f / 64] |= uint64_t{1} << (f % 64);
+  // Codes of the value an outcome copies, for the rows `active & t` (t may be null: all
+  // active rows). A decision is decided for exactly those rows first.
+  const uint16_t* source_codes(value_ref source, const uint64_t* active, const uint64_t* t) {
+    if (source.kind != source_kind::decision) return codes_of(source);
+    uint64_t want[kWords];
+    for (size_t w = 0; w < words_; ++w) want[w] = active[w] & (t ? t[w] : ~uint64_t{0});
+    ensure_decision(source.index, want);
+    return result_access::outcomes(out_)[source.index].data() + start_;
+  }
+
+  // Rows where the rule is unknown record which of its fields are missing: a word at a time
+  // per field, touching only rows that really lack that field.
+  void note_missing(const compiled_rule& cr, const uint64_t* active, const mask& m,
+                    uint64_t* missing) {
+    const size_t stride = result_access::missing_words(out_);
+    for (size_t w = 0; w < words_; ++w) {
+      uint64_t unknown = active[w] & m.u[w];
+      if (!unknown) continue;
+      for (uint32_t f : cr.missable_fields) {
+        const uint64_t bit = uint64_t{1} << (f % 64);
+        for (uint64_t rows = unknown & ~valid_words(f)[w]; rows; rows &= rows - 1) {
+          size_t i = w * 64 + static_cast<size_t>(std::countr_zero(rows));
+          missing[i * stride + f / 64] |= bit;
+        }
+      }
+    }
   }
 
   const program& p_;
@@ -395,6 +413,11 @@ class executor {
   std::vector<uint8_t> list_done_;
   std::vector<std::vector<uint16_t>> set_codes_;
   std::vector<uint8_t> set_done_;
+  std::vector<const compiled_decision*> plan_of_;
+  struct row_set {
+    uint64_t w[kWords];
+  };
+  std::vector<row_set> decided_;  // per decision: rows of the vector already decided
 };
 
 }  // namespace

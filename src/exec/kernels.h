@@ -1,0 +1,28 @@
+// Column kernels of the executor: turn a column slice into a bit mask (bit j of word w is
+// row 64w + j). Each has a portable version and, on x86-64 CPUs with AVX2, a vector one
+// chosen once at start-up; both give identical results (tests compare them).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace chanrules::detail {
+
+// out bit = truth table bit (codes[i] + 1) & 0xFFFF, for i < n. The table covers every
+// code the column can hold; bit 0 ("no value") is never set by the compiler.
+void codes_to_mask(const uint16_t* codes, size_t n, const uint64_t* table, size_t table_words,
+                   uint64_t* out);
+
+// out bit = (lo <= v[i] <= hi) != negated, for i < n (validity is applied by the caller).
+void int_range_to_mask(const int64_t* v, size_t n, int64_t lo, int64_t hi, bool negated,
+                       uint64_t* out);
+
+// The portable versions, exposed for tests.
+void codes_to_mask_portable(const uint16_t* codes, size_t n, const uint64_t* table,
+                            size_t table_words, uint64_t* out);
+void int_range_to_mask_portable(const int64_t* v, size_t n, int64_t lo, int64_t hi,
+                                bool negated, uint64_t* out);
+// True when the vector versions are in use.
+bool kernels_use_avx2();
+
+}  // namespace chanrules::detail
