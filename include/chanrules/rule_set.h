@@ -125,6 +125,9 @@ class rule_set {
 
   // Classifies every row of the batch. The batch must have been made for this rule set.
   classification classify(const batch& rows) const;
+  // The same, reusing `out`'s memory (no allocation when it already has room): the way to
+  // classify a stream of batches.
+  void classify(const batch& rows, classification& out) const;
   // Explains one row of a batch.
   explanation explain(const batch& rows, size_t row) const;
   // Explains one record given as field -> text pairs.

@@ -146,12 +146,17 @@ const std::vector<std::string>& rule_set::outcome_labels(size_t decision) const 
 }
 
 classification rule_set::classify(const batch& rows) const {
-  const detail::batch_impl& b = detail::batch_access::of(rows);
-  // A batch made for another rule set would be read with the wrong column layout.
-  const std::shared_ptr<const detail::program>& prog = b.prog == program_ ? program_ : b.prog;
-  classification out = detail::result_access::make(prog, b.rows);
-  detail::execute(*prog, b, out);
+  classification out;
+  classify(rows, out);
   return out;
+}
+
+void rule_set::classify(const batch& rows, classification& out) const {
+  const detail::batch_impl& b = detail::batch_access::of(rows);
+  // The batch's own program describes its column layout (it is this rule set's program
+  // unless the caller mixed rule sets up, which must not read columns wrongly).
+  detail::result_access::prepare(out, b.prog, b.rows);
+  detail::execute(*b.prog, b, out);
 }
 
 std::string rule_set::dump_program() const { return program_->dump(); }
@@ -160,16 +165,22 @@ std::string rule_set::graph_dot() const { return detail::to_dot(program_->m); }
 // --- classification ------------------------------------------------------------------------
 
 namespace detail {
-classification result_access::make(std::shared_ptr<const program> prog, size_t rows) {
-  classification c;
+void result_access::prepare(classification& c, std::shared_ptr<const program> prog,
+                            size_t rows) {
+  // Sizes only: the executor initialises every cell of every decision, vector by vector,
+  // while those cells are in cache anyway.
   size_t decisions = prog->m.decisions.size();
   c.missing_words_ = prog->missing_words;
   c.rows_ = rows;
-  c.outcomes_.assign(decisions, std::vector<uint16_t>(rows, no_code));
-  c.rules_.assign(decisions, std::vector<uint16_t>(rows, classification::no_rule));
-  c.missing_.assign(decisions, std::vector<uint64_t>(rows * c.missing_words_, 0));
+  c.outcomes_.resize(decisions);
+  c.rules_.resize(decisions);
+  c.missing_.resize(decisions);
+  for (size_t d = 0; d < decisions; ++d) {
+    c.outcomes_[d].resize(rows);
+    c.rules_[d].resize(rows);
+    c.missing_[d].resize(rows * c.missing_words_);
+  }
   c.program_ = std::move(prog);
-  return c;
 }
 }  // namespace detail
 

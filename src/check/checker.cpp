@@ -321,7 +321,8 @@ class checker {
       if (!path) {
         error(d.file.pos, "E-path", "list file '" + d.file.text + "' refused: " + why, {},
               d.file.text.size());
-      } else if (key) {
+      } else if (key && (l.membership || !d.values.empty())) {
+        // (Without 'values' every row would be "not one of" an empty list: one error is enough.)
         l.path = *path;
         load_list_file(d, l);
       }
@@ -788,8 +789,9 @@ class checker {
           keys.push_back(*k);
         }
         // Work in decimal-key units (integers widened), then narrow for integer/date columns.
-        const decimal_key lowest = -(static_cast<decimal_key>(1) << 120);
-        const decimal_key highest = static_cast<decimal_key>(1) << 120;
+        // Open ends lie beyond every key: 18 whole digits make keys up to 2e36 (~2^121).
+        const decimal_key lowest = -(static_cast<decimal_key>(1) << 126);
+        const decimal_key highest = static_cast<decimal_key>(1) << 126;
         decimal_key lo = lowest, hi = highest;
         bool negated = false;
         if (n.kind == expr::node_kind::between) {
@@ -890,7 +892,10 @@ class checker {
     return static_cast<int>(f);
   }
 
-  std::string suggest(const std::string& name) const {
+  // Kinds of names a suggestion may come from.
+  enum : unsigned { any_field = 1, any_list = 2, any_named_set = 4, any_decision = 8, any_name = 15 };
+
+  std::string suggest(const std::string& name, unsigned kinds = any_name) const {
     std::string best;
     size_t best_d = 3;
     auto consider = [&](const std::string& n) {
@@ -911,10 +916,14 @@ class checker {
         best = n;
       }
     };
-    for (const auto& f : m_.fields) consider(f.name);
-    for (const auto& l : m_.lists) consider(l.name);
-    for (const auto& s : m_.named_sets) consider(s.name);
-    for (const auto& d : m_.decisions) consider(d.name);
+    if (kinds & any_field)
+      for (const auto& f : m_.fields) consider(f.name);
+    if (kinds & any_list)
+      for (const auto& l : m_.lists) consider(l.name);
+    if (kinds & any_named_set)
+      for (const auto& s : m_.named_sets) consider(s.name);
+    if (kinds & any_decision)
+      for (const auto& d : m_.decisions) consider(d.name);
     if (!best.empty()) return "did you mean '" + best + "'?";
     return "names are fields, lists, named sets or decisions";
   }
@@ -990,7 +999,7 @@ class checker {
       for (const auto& [k, v] : t.record) {
         if (!field_index(k)) {
           error(k.pos, "E-unknown-field", "unknown field '" + k.text + "' in test '" + tc.name + "'",
-                suggest(k.text), k.text.size());
+                suggest(k.text, any_field), k.text.size());
           continue;
         }
         tc.record.emplace_back(k.text, v.text);
@@ -999,7 +1008,7 @@ class checker {
         for (uint32_t i = 0; i < m_.decisions.size(); ++i)
           if (m_.decisions[i].name == k.text) return i;
         error(k.pos, "E-unknown-decision", "unknown decision '" + k.text + "' in test '" + tc.name + "'",
-              suggest(k.text), k.text.size());
+              suggest(k.text, any_decision), k.text.size());
         return std::nullopt;
       };
       for (const auto& [k, v] : t.expect) {
@@ -1022,6 +1031,10 @@ class checker {
         auto d = decision_of(k);
         if (!d) continue;
         const auto& rules = m_.decisions[*d].rules;
+        if (v.text == "default") {  // the default applied (see classification::by_default)
+          tc.expect_rule.emplace_back(*d, static_cast<uint16_t>(0xFFFE));
+          continue;
+        }
         auto it = std::find_if(rules.begin(), rules.end(),
                                [&](const rule_info& ri) { return ri.id == v.text; });
         if (it == rules.end()) {
@@ -1038,7 +1051,7 @@ class checker {
         for (const located& f : list) {
           auto i = field_index(f);
           if (!i) {
-            error(f.pos, "E-unknown-field", "unknown field '" + f.text + "'", suggest(f.text),
+            error(f.pos, "E-unknown-field", "unknown field '" + f.text + "'", suggest(f.text, any_field),
                   f.text.size());
             continue;
           }

@@ -268,7 +268,8 @@ std::string program::dump() const {
     out << "\n";
   }
   for (size_t i = 0; i < matchers.size(); ++i)
-    out << "named set " << m.named_sets[i].name << ": " << matchers[i].states() << " states\n";
+    out << "named set " << m.named_sets[i].name << ": " << matchers[i].states() << " states, "
+        << matchers[i].byte_classes() << " byte classes\n";
   return out.str();
 }
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <stdexcept>
 
 namespace chanrules::detail {
@@ -102,7 +103,7 @@ name_matcher::name_matcher(const std::vector<std::vector<std::string>>& aliases)
   const std::vector<std::vector<unsigned>> bytes_of = {{}, {0xEF}, {0xEF, 0xBC}, {0xEF, 0xBD},
                                                        {0xE3}, {0xE3, 0x80}};
   states_ = n * prefixes;
-  if (states_ * 256 > kStateMask) throw std::length_error("named set too large for its automaton");
+  if (states_ > 65536) throw std::length_error("named set too large for its automaton");
   auto id = [&](uint32_t s, uint32_t pre) { return static_cast<uint32_t>(s * prefixes + pre); };
   delta_.assign(states_ * 256, 0);
   for (uint32_t s = 0; s < n; ++s) {
@@ -136,50 +137,138 @@ name_matcher::name_matcher(const std::vector<std::vector<std::string>>& aliases)
           }
           if (restart) next_pre = b == 0xEF ? ef : e3;
         }
-        delta_[id(s, pre) * 256 + b] = (id(next_state, next_pre) * 256) | (best << kOutputShift);
+        delta_[id(s, pre) * 256 + b] = id(next_state, next_pre) | (best << kOutputShift);
       }
     }
   }
+  // 3. Byte classes: bytes whose column (transition from every state) is identical.
+  std::map<std::vector<uint32_t>, uint8_t> class_of_column;
+  std::vector<unsigned> representative;
+  for (unsigned b = 0; b < 256; ++b) {
+    std::vector<uint32_t> column(states_);
+    for (size_t st = 0; st < states_; ++st) column[st] = delta_[st * 256 + b];
+    auto [it, inserted] = class_of_column.emplace(std::move(column), static_cast<uint8_t>(representative.size()));
+    if (inserted) representative.push_back(b);
+    class_of_[b] = it->second;
+  }
+  classes_ = representative.size();
+
+  // 4. Minimise the states (Moore's partition refinement; outputs sit on transitions): two
+  //    states are merged when, for every class, their transitions emit the same output and
+  //    lead to merged states. The prefix states mostly collapse, which keeps the table small.
+  std::vector<uint32_t> block(states_, 0);
+  size_t blocks = 1;
+  for (;;) {
+    std::map<std::vector<uint32_t>, uint32_t> signature_block;
+    std::vector<uint32_t> next_block(states_);
+    for (size_t st = 0; st < states_; ++st) {
+      std::vector<uint32_t> sig;
+      sig.reserve(2 * classes_ + 1);
+      sig.push_back(block[st]);
+      for (size_t c = 0; c < classes_; ++c) {
+        uint32_t cell = delta_[st * 256 + representative[c]];
+        sig.push_back(cell >> kOutputShift);
+        sig.push_back(block[cell & kStateMask]);
+      }
+      auto [it, inserted] =
+          signature_block.emplace(std::move(sig), static_cast<uint32_t>(signature_block.size()));
+      next_block[st] = it->second;
+    }
+    block.swap(next_block);
+    if (signature_block.size() == blocks) break;
+    blocks = signature_block.size();
+  }
+  // Renumber so the start state (state 0, prefix none) is block 0.
+  std::vector<uint32_t> renumber(blocks, UINT32_MAX);
+  std::vector<size_t> member(blocks);
+  uint32_t next_id = 0;
+  renumber[block[0]] = next_id++;
+  member[0] = 0;
+  for (size_t st = 0; st < states_; ++st)
+    if (renumber[block[st]] == UINT32_MAX) {
+      member[next_id] = st;
+      renumber[block[st]] = next_id++;
+    }
+  states_ = blocks;
+  if (states_ * classes_ > kStateMask) throw std::length_error("named set too large for its automaton");
+  std::vector<uint32_t> compact(states_ * classes_);
+  for (size_t st = 0; st < states_; ++st)
+    for (size_t c = 0; c < classes_; ++c) {
+      uint32_t cell = delta_[member[st] * 256 + representative[c]];
+      uint32_t next = renumber[block[cell & kStateMask]];
+      uint32_t entry = cell >> kOutputShift;
+      compact[st * classes_ + c] =
+          static_cast<uint32_t>(next * classes_) | ((kNone - entry) << kOutputShift);
+    }
+  delta_ = std::move(compact);
 }
 
 void name_matcher::match_many(const char* arena, const uint32_t* offsets, const uint32_t* lengths,
                               const bool* present, size_t count, uint16_t* out) const {
+  // Texts are taken in order of length (a counting sort per chunk), then eight at a time in
+  // lock-step: eight independent chains of table loads are in flight, and since the eight
+  // have nearly the same length, little is left for the one-at-a-time tails.
+  constexpr size_t kChunk = 1024;
   constexpr size_t kLanes = 8;
+  constexpr size_t kBuckets = 64;  // lengths from 63 bytes up share the last bucket
   const uint32_t* delta = delta_.data();
-  size_t i = 0;
-  for (; i + kLanes <= count; i += kLanes) {
-    const unsigned char* p[kLanes];
-    size_t len[kLanes];
-    uint32_t state[kLanes], best[kLanes];
-    size_t common = SIZE_MAX;
-    for (size_t l = 0; l < kLanes; ++l) {
-      p[l] = reinterpret_cast<const unsigned char*>(arena) + offsets[i + l];
-      len[l] = present[i + l] ? lengths[i + l] : 0;
-      common = std::min(common, len[l]);
-      state[l] = 0;
-      best[l] = kNone;
+  const unsigned char* base = reinterpret_cast<const unsigned char*>(arena);
+  for (size_t chunk = 0; chunk < count; chunk += kChunk) {
+    const size_t n = std::min(kChunk, count - chunk);
+    uint16_t start[kBuckets + 1] = {};
+    for (size_t i = 0; i < n; ++i) {
+      size_t r = chunk + i;
+      if (!present[r]) {
+        out[r] = no_match;
+        continue;
+      }
+      ++start[std::min<size_t>(lengths[r], kBuckets - 1) + 1];
     }
-    // Lock-step over the length all eight share: no per-lane checks, eight independent
-    // chains of table loads in flight.
-    for (size_t k = 0; k < common; ++k) {
+    for (size_t b = 1; b <= kBuckets; ++b) start[b] = static_cast<uint16_t>(start[b] + start[b - 1]);
+    const size_t present_count = start[kBuckets];
+    uint32_t order[kChunk];
+    for (size_t i = 0; i < n; ++i) {
+      size_t r = chunk + i;
+      if (present[r]) order[start[std::min<size_t>(lengths[r], kBuckets - 1)]++] = static_cast<uint32_t>(r);
+    }
+    size_t g = 0;
+    for (; g + kLanes <= present_count; g += kLanes) {
+      const unsigned char* p[kLanes];
+      uint32_t state[kLanes], seen[kLanes];
+      size_t common = SIZE_MAX;
       for (size_t l = 0; l < kLanes; ++l) {
-        uint32_t e = delta[state[l] + p[l][k]];
-        state[l] = e & kStateMask;
-        best[l] = std::min(best[l], e >> kOutputShift);
+        uint32_t r = order[g + l];
+        p[l] = base + offsets[r];
+        common = std::min<size_t>(common, lengths[r]);
+        state[l] = 0;
+        seen[l] = 0;
+      }
+      // Most names match nothing, so the loop only ORs the cells' output bits ("did any
+      // alias end here?"); a name where one did is matched again exactly below.
+      for (size_t k = 0; k < common; ++k) {
+        for (size_t l = 0; l < kLanes; ++l) {
+          uint32_t cell = delta[state[l] + class_of_[p[l][k]]];
+          state[l] = cell & kStateMask;
+          seen[l] |= cell;
+        }
+      }
+      for (size_t l = 0; l < kLanes; ++l) {
+        uint32_t r = order[g + l];
+        uint32_t st = state[l], any = seen[l];
+        for (size_t k = common; k < lengths[r]; ++k) {
+          uint32_t cell = delta[st + class_of_[p[l][k]]];
+          st = cell & kStateMask;
+          any |= cell;
+        }
+        out[r] = (any & ~kStateMask) == 0 ? no_match
+                                          : match(std::string_view(arena + offsets[r], lengths[r]));
       }
     }
-    for (size_t l = 0; l < kLanes; ++l) {
-      uint32_t st = state[l], b = best[l];
-      for (size_t k = common; k < len[l]; ++k) {
-        uint32_t e = delta[st + p[l][k]];
-        st = e & kStateMask;
-        b = std::min(b, e >> kOutputShift);
-      }
-      out[i + l] = b == kNone ? no_match : static_cast<uint16_t>(b);
+    for (; g < present_count; ++g) {
+      uint32_t r = order[g];
+      out[r] = match(std::string_view(arena + offsets[r], lengths[r]));
     }
   }
-  for (; i < count; ++i)
-    out[i] = present[i] ? match(std::string_view(arena + offsets[i], lengths[i])) : no_match;
 }
 
 }  // namespace chanrules::detail

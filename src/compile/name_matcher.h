@@ -31,9 +31,10 @@ class name_matcher {
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
     uint32_t state = 0, best = kNone;
     for (size_t i = 0; i < text.size(); ++i) {
-      uint32_t e = delta_[state + p[i]];
+      uint32_t e = delta_[state + class_of_[p[i]]];
       state = e & kStateMask;
-      best = std::min(best, e >> kOutputShift);
+      best = std::min(best, kNone - (e >> kOutputShift));
+      if (best == 0) break;  // the first entry cannot be beaten
     }
     return best == kNone ? no_match : static_cast<uint16_t>(best);
   }
@@ -45,6 +46,7 @@ class name_matcher {
                   const bool* present, size_t count, uint16_t* out) const;
 
   size_t states() const { return states_; }
+  size_t byte_classes() const { return classes_; }
 
   // The folding applied to text before matching (exposed for tests and explanations).
   static std::string normalize(std::string_view text);
@@ -52,15 +54,20 @@ class name_matcher {
  private:
   static constexpr uint32_t kOutputShift = 20;
   static constexpr uint32_t kStateMask = (1u << kOutputShift) - 1;
-  static constexpr uint32_t kNone = 0xFFF;  // no entry matched (in the output bits)
+  static constexpr uint32_t kNone = 0xFFF;  // no entry matched
+  // A cell's output bits hold kNone - entry, so "no entry" is 0 and ORing cells tells
+  // whether anything matched at all.
 
   // The automaton reads raw UTF-8 bytes, one transition per byte, with no branches: case
   // folding is in the table, and full-width forms are folded by extra states that remember
-  // a pending EF / EF BC / EF BD / E3 / E3 80 prefix. Each cell holds the next state's
-  // offset (state * 256) in the low 20 bits and the smallest entry matched on arriving
-  // there in the high 12 bits.
+  // a pending EF / EF BC / EF BD / E3 / E3 80 prefix. Bytes that every state treats alike
+  // share a class (class_of_), which shrinks the table by an order of magnitude so it stays
+  // in cache. Each cell holds the next state's offset (state * classes) in the low 20 bits
+  // and, in the high 12 bits, kNone minus the smallest entry matched on arriving there.
+  uint8_t class_of_[256] = {};
   std::vector<uint32_t> delta_;
   size_t states_ = 0;
+  size_t classes_ = 0;
 };
 
 }  // namespace chanrules::detail

@@ -14,25 +14,38 @@
 namespace chanrules::detail {
 
 inline uint64_t hash_bytes(std::string_view s) {
-  // Word-at-a-time multiply-mix hash; good spread for short ids such as "C000123".
+  // Multiply-mix over 8-byte words; the last word overlaps the previous one instead of
+  // being copied byte by byte, and keys under 8 bytes are read as two overlapping halves,
+  // so short ids such as "C000123" hash without a loop.
   const uint64_t k = 0x9E3779B97F4A7C15ull;
-  uint64_t h = 0x243F6A8885A308D3ull ^ (s.size() * k);
   const char* p = s.data();
-  size_t n = s.size();
-  while (n >= 8) {
+  const size_t n = s.size();
+  auto load64 = [](const char* q) {
     uint64_t w;
-    std::memcpy(&w, p, 8);
+    std::memcpy(&w, q, 8);
+    return w;
+  };
+  auto load32 = [](const char* q) {
+    uint32_t w;
+    std::memcpy(&w, q, 4);
+    return uint64_t{w};
+  };
+  uint64_t h = 0x243F6A8885A308D3ull ^ (n * k);
+  if (n >= 8) {
+    size_t i = 0;
+    for (; i + 8 < n; i += 8) {
+      h = (h ^ load64(p + i)) * k;
+      h ^= h >> 29;
+    }
+    h = (h ^ load64(p + n - 8)) * k;
+  } else if (n >= 4) {
+    h = (h ^ (load32(p) << 32 | load32(p + n - 4))) * k;
+  } else if (n > 0) {
+    uint64_t w = static_cast<unsigned char>(p[0]) | uint64_t{static_cast<unsigned char>(p[n / 2])} << 8 |
+                 uint64_t{static_cast<unsigned char>(p[n - 1])} << 16;
     h = (h ^ w) * k;
-    h ^= h >> 29;
-    p += 8;
-    n -= 8;
   }
-  if (n > 0) {
-    uint64_t w = 0;
-    std::memcpy(&w, p, n);
-    h = (h ^ w) * k;
-    h ^= h >> 29;
-  }
+  h ^= h >> 29;
   h *= 0xBF58476D1CE4E5B9ull;
   h ^= h >> 32;
   return h;
@@ -55,7 +68,7 @@ class string_table {
       if (s.tag == 0) return not_found;
       if (s.tag == tag) {
         uint32_t b = offsets_[s.entry], e = offsets_[s.entry + 1];
-        if (e - b == key.size() && std::memcmp(arena_.data() + b, key.data(), key.size()) == 0)
+        if (e - b == key.size() && equal(arena_.data() + b, key.data(), key.size()))
           return s.entry;
       }
     }
@@ -69,6 +82,16 @@ class string_table {
   }
 
  private:
+  // Short keys (ids) compare inline instead of through a call to memcmp.
+  static bool equal(const char* a, const char* b, size_t n) {
+    if (n <= 16) {
+      for (size_t i = 0; i < n; ++i)
+        if (a[i] != b[i]) return false;
+      return true;
+    }
+    return std::memcmp(a, b, n) == 0;
+  }
+
   struct slot {
     uint32_t tag = 0;
     uint32_t entry = 0;

@@ -42,7 +42,7 @@ struct batch_access {
 };
 
 struct result_access {
-  static classification make(std::shared_ptr<const program> prog, size_t rows);
+  static void prepare(classification& c, std::shared_ptr<const program> prog, size_t rows);
   static std::vector<std::vector<uint16_t>>& outcomes(classification& c) { return c.outcomes_; }
   static std::vector<std::vector<uint16_t>>& rules(classification& c) { return c.rules_; }
   static std::vector<std::vector<uint64_t>>& missing(classification& c) { return c.missing_; }

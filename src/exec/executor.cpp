@@ -59,6 +59,12 @@ class executor {
       std::fill(list_done_.begin(), list_done_.end(), 0);
       std::fill(set_done_.begin(), set_done_.end(), 0);
       for (auto& d : decided_) std::fill(std::begin(d.w), std::end(d.w), 0);
+      for (size_t d = 0; d < p_.m.decisions.size(); ++d) {
+        std::fill_n(result_access::outcomes(out_)[d].data() + start_, n_, no_code);
+        std::fill_n(result_access::rules(out_)[d].data() + start_, n_, classification::no_rule);
+        const size_t stride = result_access::missing_words(out_);
+        std::fill_n(result_access::missing(out_)[d].data() + start_ * stride, n_ * stride, 0);
+      }
       // Output decisions for every row; helper decisions (output: false) only for the rows
       // that reach a reference to them (see ensure_decision).
       uint64_t all[kWords];

@@ -162,17 +162,22 @@ bool build_graph(model& m, std::vector<diagnostic>& diagnostics) {
   finder.cycle = &cycle;
   boost::depth_first_search(g, boost::visitor(finder));
   if (!cycle.empty()) {
-    std::string names;
-    for (vertex_t v : cycle) names += m.decisions[v].name + " -> ";
-    names += m.decisions[cycle.front()].name;
-    // Point at the reference that closes the cycle.
+    // The tree path runs first -> ... -> last along edges (each decision refers to the one
+    // before it) and the back edge closes it: `first` refers to `last`. Name the cycle in the
+    // direction of reference ("a -> b": a refers to b), starting with that closing reference,
+    // which is also where the diagnostic points.
     uint32_t last = static_cast<uint32_t>(cycle.back()), first = static_cast<uint32_t>(cycle.front());
+    std::string names = m.decisions[first].name;
+    for (auto it = cycle.rbegin(); it != cycle.rend(); ++it) names += " -> " + m.decisions[*it].name;
     std::string rule;
     for (const auto& e : edges)
-      if (e.from == first && e.to == last) rule = e.rule_id;
-    source_pos where = m.decisions[last].pos;
-    for (const auto& r : m.decisions[last].rules)
-      if (r.id == rule) where = r.pos;
+      if (e.from == last && e.to == first) rule = e.rule_id;
+    source_pos where = m.decisions[first].pos;
+    for (const auto& r : m.decisions[first].rules)
+      if (r.id == rule) {
+        where = r.pos;
+        break;
+      }
     diagnostics.push_back(make_diagnostic(
         severity::error, "E-cycle", where, "decisions refer to each other in a cycle: " + names,
         "a decision can only use decisions that do not depend on it"));

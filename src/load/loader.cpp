@@ -358,13 +358,30 @@ std::vector<size_t> map_scalar_offsets(std::string_view source, size_t start,
   // bytes of the value map to the position reached so far.
   std::vector<size_t> out(value.size() + 1, start);
   size_t s = std::min(start, source.size());
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  // A block scalar's value starts on the line after its header ('|' or '>', indicators and
+  // perhaps a comment, which may well repeat words of the value).
+  if (s < source.size() && (source[s] == '|' || source[s] == '>')) {
+    size_t eol = source.find('\n', s);
+    s = eol == std::string_view::npos ? source.size() : eol + 1;
+  }
+  // Between two bytes of the value the source holds at most a quote or an escape (up to
+  // "\UXXXXXXXX") besides blanks; looking further would leave the scalar.
+  constexpr size_t max_skipped = 10;
   for (size_t i = 0; i < value.size(); ++i) {
     char c = value[i];
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+    if (blank(c)) {
       out[i] = s;
       continue;
     }
-    size_t found = source.find(c, s);
+    size_t found = std::string_view::npos;
+    for (size_t p = s, skipped = 0; p < source.size(); ++p) {
+      if (source[p] == c) {
+        found = p;
+        break;
+      }
+      if (!blank(source[p]) && ++skipped > max_skipped) break;
+    }
     if (found == std::string_view::npos) {
       // Escapes in double-quoted scalars can break the alignment: keep the last good spot.
       out[i] = s;

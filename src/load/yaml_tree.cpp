@@ -28,6 +28,10 @@ const char* to_string(ynode_kind kind) {
 
 namespace {
 
+const char* const kAliasMessage = "YAML aliases (*name) are not allowed in a rule set";
+const char* const kAliasHint =
+    "write the value out in full; anchors and aliases hide what a rule really says";
+
 // Thrown from inside the event handler to abandon parsing; carries a ready diagnostic.
 struct abandon_parse {
   diagnostic d;
@@ -51,8 +55,7 @@ class tree_builder : public YAML::EventHandler {
   }
 
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
-    fail(mark, "E-yaml-alias", "YAML aliases (*name) are not allowed in a rule set",
-         "write the value out in full; anchors and aliases hide what a rule really says");
+    fail(mark, "E-yaml-alias", kAliasMessage, kAliasHint);
   }
 
   void OnAnchor(const YAML::Mark& mark, const std::string&) override {
@@ -267,6 +270,13 @@ std::optional<ynode> parse_yaml(const source_ptr& file, const yaml_limits& limit
     return std::nullopt;
   } catch (const YAML::Exception& e) {
     size_t offset = e.mark.pos < 0 ? 0 : static_cast<size_t>(e.mark.pos);
+    // An alias is refused before yaml-cpp could resolve it only when its anchor was seen (and
+    // refused) first; an alias of an unknown anchor is still an alias to the rule author.
+    if (e.msg == YAML::ErrorMsg::UNKNOWN_ANCHOR) {
+      diagnostics.push_back(make_diagnostic(severity::error, "E-yaml-alias",
+                                            source_pos{file, offset}, kAliasMessage, kAliasHint));
+      return std::nullopt;
+    }
     diagnostics.push_back(make_diagnostic(severity::error, "E-yaml-syntax", source_pos{file, offset},
                                           "YAML syntax error: " + e.msg,
                                           "check indentation and quoting around this spot"));
