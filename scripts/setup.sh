@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost-dev libboost-graph-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  graphviz python3
+  graphviz fonts-wqy-microhei python3
 )
 
 missing=()

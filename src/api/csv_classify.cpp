@@ -267,7 +267,8 @@ class csv_job {
 
   void flush(batch& rows, std::string& raws, std::vector<size_t>& raw_end) {
     if (rows.size() == 0) return;
-    classification result = rules_.classify(rows);
+    rules_.classify(rows, result_);
+    const classification& result = result_;
     size_t begin = 0;
     std::string missing_text;
     for (size_t r = 0; r < rows.size(); ++r) {
@@ -318,6 +319,7 @@ class csv_job {
   const rule_set& rules_;
   const csv_options& options_;
   csv_summary summary_;
+  classification result_;  // reused batch after batch
   std::unique_ptr<io::byte_source> source_;
   std::unique_ptr<io::csv_reader> reader_;
   output_target out_, rej_;

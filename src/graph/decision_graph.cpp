@@ -193,14 +193,18 @@ bool build_graph(model& m, std::vector<diagnostic>& diagnostics) {
 }
 
 namespace {
+// Escapes for a DOT label; runs of white space (multi-line conditions) become one space.
 std::string dot_escape(const std::string& s) {
   std::string out;
+  bool space = false;
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      space = !out.empty();
       continue;
     }
+    if (space) out += ' ';
+    space = false;
+    if (c == '"' || c == '\\') out += '\\';
     out += c;
   }
   return out;
@@ -214,9 +218,15 @@ std::string to_dot(const model& m) {
   auto vertex_writer = [&](std::ostream& os, vertex_t v) {
     const auto& d = m.decisions[v];
     std::string label = d.name + (d.output ? "" : " (helper)") + "\\n";
-    for (const auto& r : d.rules)
-      label += dot_escape(r.id) + ": " + dot_escape(r.when_text.substr(0, 60)) +
-               (r.when_text.size() > 60 ? "..." : "") + "\\l";
+    for (const auto& r : d.rules) {
+      std::string when = dot_escape(r.when_text);
+      if (when.size() > 90) {
+        size_t cut = 87;  // on a UTF-8 character boundary
+        while (cut > 0 && (static_cast<unsigned char>(when[cut]) & 0xC0) == 0x80) --cut;
+        when = when.substr(0, cut) + "...";
+      }
+      label += dot_escape(r.id) + ": " + when + "\\l";
+    }
     if (d.fallback) label += "default\\l";
     os << "[shape=box,label=\"" << label << "\"]";
   };
