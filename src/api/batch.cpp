@@ -52,6 +52,8 @@ std::string store_text(const program& p, uint32_t field, column& col, size_t row
       col.arena.append(v);
       auto code = f.string_literals.find(v);
       col.codes[row] = code ? *code : static_cast<uint16_t>(f.string_literals.size());
+      if (int k = p.key_index_of_field[field]; k >= 0)
+        col.key_entry[row] = p.key_indexes[static_cast<size_t>(k)].table.find(v);
       break;
     }
     case value_type::enumeration: {
@@ -132,6 +134,7 @@ void batch::clear() {
     c.decs.clear();
     c.str_off.clear();
     c.str_len.clear();
+    c.key_entry.clear();
     c.arena.clear();
     c.valid.clear();
   }
@@ -144,6 +147,7 @@ void batch::reserve(size_t rows) {
         c.str_off.reserve(rows);
         c.str_len.reserve(rows);
         c.codes.reserve(rows);
+        c.key_entry.reserve(rows);
         break;
       case value_type::enumeration:
       case value_type::boolean:
@@ -169,6 +173,7 @@ size_t batch::add_row() {
         c.str_off.push_back(0);
         c.str_len.push_back(0);
         c.codes.push_back(detail::no_code);
+        c.key_entry.push_back(detail::string_table::not_found);
         break;
       case value_type::enumeration:
       case value_type::boolean:
@@ -197,6 +202,7 @@ void drop_last_row(detail::batch_impl& b) {
     c.decs.resize(std::min(c.decs.size(), rows));
     c.str_off.resize(std::min(c.str_off.size(), rows));
     c.str_len.resize(std::min(c.str_len.size(), rows));
+    c.key_entry.resize(std::min(c.key_entry.size(), rows));
     c.valid.resize((rows + 63) / 64);
     // Clear validity bits past the end so a reused word starts clean.
     if (rows % 64 != 0) c.valid.back() &= (uint64_t{1} << (rows % 64)) - 1;

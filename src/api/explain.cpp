@@ -95,7 +95,7 @@ class row_interpreter {
         }
         auto [ki, pos] = p_.list_slot[r.index];
         const key_index& k = p_.key_indexes[ki];
-        uint32_t e = k.table.find(b_.columns[l.key_field].text(row_));
+        uint32_t e = b_.columns[l.key_field].key_entry[row_];
         uint16_t code = e == string_table::not_found ? no_code : k.codes[e * k.lists.size() + pos];
         if (l.membership) {
           v.present = true;

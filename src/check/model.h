@@ -20,14 +20,24 @@ const char* to_string(value_type t);
 
 inline constexpr uint16_t no_code = 0xFFFF;  // "no value" in every code column
 
+// Hash and equality that accept string_view, so looking a label up never builds a string.
+struct text_hash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+struct text_equal {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+};
+
 // An ordered list of labels; a label's code is its index.
 struct domain {
   std::vector<std::string> labels;
   bool ordered = false;
-  std::unordered_map<std::string, uint16_t> codes;
+  std::unordered_map<std::string, uint16_t, text_hash, text_equal> codes;
 
   std::optional<uint16_t> find(std::string_view label) const {
-    auto it = codes.find(std::string(label));
+    auto it = codes.find(label);
     if (it == codes.end()) return std::nullopt;
     return it->second;
   }

@@ -171,6 +171,10 @@ program compile(model m) {
     }
   }
 
+  p.key_index_of_field.assign(mm.fields.size(), -1);
+  for (size_t k = 0; k < p.key_indexes.size(); ++k)
+    p.key_index_of_field[p.key_indexes[k].key_field] = static_cast<int>(k);
+
   for (const named_set_info& s : mm.named_sets) p.matchers.emplace_back(s.aliases);
 
   // The missing-field bitset of a row has one bit per field (bit = field index).

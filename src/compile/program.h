@@ -69,6 +69,7 @@ struct program {
   std::vector<compiled_decision> plan;         // evaluation order
   std::vector<key_index> key_indexes;
   std::vector<std::pair<uint32_t, uint32_t>> list_slot;  // list -> (key_index, position)
+  std::vector<int> key_index_of_field;  // field -> key_index keyed by it, or -1
   std::vector<name_matcher> matchers;          // per named set
   size_t missing_words = 1;  // words per row of the missing-field bitset (bit = field index)
 

@@ -22,6 +22,9 @@ struct column {
   std::vector<uint32_t> str_off;      // string: offset into arena
   std::vector<uint32_t> str_len;      // string: length
   std::string arena;                  // string bytes
+  // String fields that key lists: the key's entry in the program's list table, looked up
+  // once when the cell is stored (string_table::not_found when not listed).
+  std::vector<uint32_t> key_entry;
   std::vector<uint64_t> valid;        // bit per row
 
   bool is_valid(size_t row) const { return (valid[row >> 6] >> (row & 63)) & 1; }

@@ -40,7 +40,7 @@ class executor {
     pred_done_.resize(p.preds.size());
     node_masks_.resize(p.nodes.size());
     node_done_.resize(p.nodes.size());
-    list_codes_.resize(p.m.lists.size());
+    list_codes_.assign(p.m.lists.size(), std::vector<uint16_t>(kVector));
     list_done_.resize(p.key_indexes.size());
     set_codes_.resize(p.m.named_sets.size());
     set_done_.resize(p.m.named_sets.size());
@@ -60,8 +60,11 @@ class executor {
       std::fill(set_done_.begin(), set_done_.end(), 0);
       for (auto& d : decided_) std::fill(std::begin(d.w), std::end(d.w), 0);
       for (size_t d = 0; d < p_.m.decisions.size(); ++d) {
-        std::fill_n(result_access::outcomes(out_)[d].data() + start_, n_, no_code);
-        std::fill_n(result_access::rules(out_)[d].data() + start_, n_, classification::no_rule);
+        // Output decisions write every row; helpers only the rows that needed them.
+        if (!p_.m.decisions[d].output) {
+          std::fill_n(result_access::outcomes(out_)[d].data() + start_, n_, no_code);
+          std::fill_n(result_access::rules(out_)[d].data() + start_, n_, classification::no_rule);
+        }
         const size_t stride = result_access::missing_words(out_);
         std::fill_n(result_access::missing(out_)[d].data() + start_ * stride, n_ * stride, 0);
       }
@@ -131,18 +134,22 @@ class executor {
     list_done_[index] = 1;
     const key_index& k = p_.key_indexes[index];
     const column& col = b_.columns[k.key_field];
+    // The key's table entry was looked up when the batch was filled.
+    const uint32_t* entries = col.key_entry.data() + start_;
+    const uint64_t* valid = valid_words(k.key_field);
     size_t width = k.lists.size();
-    for (size_t pos = 0; pos < width; ++pos) list_codes_[k.lists[pos]].resize(kVector);
-    for (size_t i = 0; i < n_; ++i) {
-      size_t row = start_ + i;
-      uint32_t entry = string_table::not_found;
-      bool present = col.is_valid(row);
-      if (present) entry = k.table.find(col.text(row));
-      for (size_t pos = 0; pos < width; ++pos) {
-        uint32_t list = k.lists[pos];
+    for (size_t pos = 0; pos < width; ++pos) {
+      uint32_t list = k.lists[pos];
+      uint16_t* codes = list_codes_[list].data();
+      const bool membership = p_.m.lists[list].membership;
+      for (size_t i = 0; i < n_; ++i) {
+        uint32_t entry = entries[i];
         uint16_t code = entry == string_table::not_found ? no_code : k.codes[entry * width + pos];
-        if (p_.m.lists[list].membership) code = !present ? no_code : (code == no_code ? 0 : 1);
-        list_codes_[list][i] = code;
+        if (membership) {
+          bool present = (valid[i >> 6] >> (i & 63)) & 1;
+          code = !present ? no_code : (code == no_code ? 0 : 1);
+        }
+        codes[i] = code;
       }
     }
   }
