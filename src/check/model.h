@@ -37,6 +37,12 @@ struct domain {
   std::unordered_map<std::string, uint16_t, text_hash, text_equal> codes;
 
   std::optional<uint16_t> find(std::string_view label) const {
+    // Most domains are small (networks, tiers, roles): a scan beats hashing the text.
+    if (labels.size() <= 16) {
+      for (size_t i = 0; i < labels.size(); ++i)
+        if (labels[i].size() == label.size() && labels[i] == label) return static_cast<uint16_t>(i);
+      return std::nullopt;
+    }
     auto it = codes.find(label);
     if (it == codes.end()) return std::nullopt;
     return it->second;

@@ -2,6 +2,7 @@
 #include "compile/name_matcher.h"
 
 #include <algorithm>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <stdexcept>
@@ -205,11 +206,11 @@ name_matcher::name_matcher(const std::vector<std::vector<std::string>>& aliases)
 
 void name_matcher::match_many(const char* arena, const uint32_t* offsets, const uint32_t* lengths,
                               const bool* present, size_t count, uint16_t* out) const {
-  // Texts are taken in order of length (a counting sort per chunk), then eight at a time in
-  // lock-step: eight independent chains of table loads are in flight, and since the eight
+  // Texts are taken in order of length (a counting sort per chunk), then four at a time in
+  // lock-step: four independent chains of table loads are in flight, and since the four
   // have nearly the same length, little is left for the one-at-a-time tails.
   constexpr size_t kChunk = 1024;
-  constexpr size_t kLanes = 8;
+  constexpr size_t kLanes = 4;
   constexpr size_t kBuckets = 64;  // lengths from 63 bytes up share the last bucket
   const uint32_t* delta = delta_.data();
   const unsigned char* base = reinterpret_cast<const unsigned char*>(arena);
@@ -244,8 +245,21 @@ void name_matcher::match_many(const char* arena, const uint32_t* offsets, const 
         seen[l] = 0;
       }
       // Most names match nothing, so the loop only ORs the cells' output bits ("did any
-      // alias end here?"); a name where one did is matched again exactly below.
-      for (size_t k = 0; k < common; ++k) {
+      // alias end here?"); a name where one did is matched again exactly below. Text is
+      // read eight bytes per load.
+      size_t k = 0;
+      for (; k + 8 <= common; k += 8) {
+        uint64_t word[kLanes];
+        for (size_t l = 0; l < kLanes; ++l) std::memcpy(&word[l], p[l] + k, 8);
+        for (int b = 0; b < 8; ++b) {
+          for (size_t l = 0; l < kLanes; ++l) {
+            uint32_t cell = delta[state[l] + class_of_[static_cast<uint8_t>(word[l] >> (8 * b))]];
+            state[l] = cell & kStateMask;
+            seen[l] |= cell;
+          }
+        }
+      }
+      for (; k < common; ++k) {
         for (size_t l = 0; l < kLanes; ++l) {
           uint32_t cell = delta[state[l] + class_of_[p[l][k]]];
           state[l] = cell & kStateMask;
@@ -255,8 +269,8 @@ void name_matcher::match_many(const char* arena, const uint32_t* offsets, const 
       for (size_t l = 0; l < kLanes; ++l) {
         uint32_t r = order[g + l];
         uint32_t st = state[l], any = seen[l];
-        for (size_t k = common; k < lengths[r]; ++k) {
-          uint32_t cell = delta[st + class_of_[p[l][k]]];
+        for (size_t j = common; j < lengths[r]; ++j) {
+          uint32_t cell = delta[st + class_of_[p[l][j]]];
           st = cell & kStateMask;
           any |= cell;
         }
