@@ -35,8 +35,9 @@ struct csv_options {
   // Per decision, two more columns: <name>_rule (the rule that fired, "default" or empty)
   // and <name>_missing (fields whose missing values made a condition unknown, ';'-separated).
   bool reasons = false;
-  // Neutralise cells starting with = + - @ in the columns chanrules writes and in the rejects
-  // file, so a spreadsheet never evaluates them as formulas.
+  // Neutralise cells starting with = + - @ (and tab or CR) in every cell of the output and
+  // of the rejects file, so a spreadsheet never evaluates them as formulas. Input cells are
+  // then re-encoded (with a leading ') instead of copied byte for byte.
   bool excel_safe = false;
   // Stop with an error once more rows than this have been rejected.
   uint64_t max_rejects = UINT64_MAX;

@@ -6,11 +6,11 @@
 // temporary files that are renamed into place only at the very end.
 #include <chanrules/csv.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <memory>
-#include <sys/stat.h>
 
 #include "common/values.h"
 #include "compile/string_table.h"
@@ -34,6 +34,12 @@ struct output_target {
   }
   static output_target open(const std::string& path) {
     output_target t;
+    struct stat st;
+    if (path != "-" && ::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+      // The output replaces the file by renaming a temporary over it: a symbolic link would
+      // be replaced instead of followed, a device or pipe would be replaced by a file.
+      throw std::runtime_error(path + " exists and is not a regular file; name a file, or '-' "
+                               "for standard output");
     if (path == "-") {
       t.stream = std::make_unique<io::fd_sink>(1, "<stdout>");
     } else {
@@ -79,7 +85,10 @@ class csv_job {
     try {
       open_input(input_path);
       out_ = output_target::open(output_path);
-      out_writer_ = std::make_unique<io::csv_writer>(out_.sink(), io::csv_writer_options{});
+      io::csv_writer_options oo;
+      oo.excel_safe = options_.excel_safe;
+      out_writer_ = std::make_unique<io::csv_writer>(out_.sink(), oo);
+      if (options_.excel_safe) safe_writer_ = std::make_unique<io::csv_writer>(safe_sink_, oo);
       if (!rejects_path.empty()) {
         rej_ = output_target::open(rejects_path);
         io::csv_writer_options ro;
@@ -152,6 +161,8 @@ class csv_job {
         for (size_t d = 0; d < rules_.decision_count(); ++d)
           if (rules_.decision_name(d) == name) found = d;
         if (found == SIZE_MAX) throw failure("the rule set has no decision '" + name + "'");
+        if (std::find(decisions_.begin(), decisions_.end(), found) != decisions_.end())
+          throw failure("the decision '" + name + "' is named twice in the columns");
         decisions_.push_back(found);
       }
     }
@@ -161,7 +172,11 @@ class csv_job {
         throw failure("the input already has a column '" + n +
                       "'; chanrules would write a second one");
     }
-    out_writer_->write_raw_fields(reader_->raw());
+    if (options_.excel_safe) {
+      for (const std::string& name : header_names_) out_writer_->write_field(name);
+    } else {
+      out_writer_->write_raw_fields(reader_->raw());
+    }
     for (size_t d : decisions_) {
       out_writer_->write_field(rules_.decision_name(d));
       if (options_.reasons) {
@@ -234,7 +249,14 @@ class csv_job {
         continue;
       }
       remember_unique(values, line);
-      raws.append(reader_->raw());
+      if (options_.excel_safe) {
+        // Re-encode the input cells so none can start a formula; the raw bytes would.
+        for (size_t c = 0; c < reader_->size(); ++c) safe_writer_->write_field((*reader_)[c]);
+        safe_writer_->flush();
+        raws.append(safe_sink_.release());
+      } else {
+        raws.append(reader_->raw());
+      }
       raw_end.push_back(raws.size());
       if (rows.size() >= options_.batch_rows) flush(rows, raws, raw_end);
     }
@@ -324,6 +346,8 @@ class csv_job {
   std::unique_ptr<io::csv_reader> reader_;
   output_target out_, rej_;
   std::unique_ptr<io::csv_writer> out_writer_, rej_writer_;
+  io::string_sink safe_sink_;                   // --excel-safe: one re-encoded row
+  std::unique_ptr<io::csv_writer> safe_writer_;
   uint64_t total_bytes_ = 0;
   size_t header_size_ = 0;
   std::vector<std::string> header_names_;

@@ -23,14 +23,15 @@ class row_interpreter {
  public:
   row_interpreter(const program& p, const batch_impl& b, size_t row)
       : p_(p), m_(p.m), b_(b), row_(row), decided_(m_.decisions.size(), no_code),
-        evaluated_(m_.decisions.size(), false) {}
+        evaluated_(m_.decisions.size(), false),
+        missing_of_(m_.decisions.size()) {}
 
-  // Output decisions in evaluation order; helper decisions (output: false) only when a rule
-  // needs their value, exactly as the batch executor does. A helper's trace comes just
-  // before the trace of the decision that first needed it.
+  // Outputs and helpers tested by conditions in evaluation order; other helpers only when a
+  // rule copies their value, exactly as the batch executor does. Such a helper's trace comes
+  // just before the trace of the decision that first needed it.
   explanation run() {
     for (uint32_t d : m_.evaluation_order)
-      if (m_.decisions[d].output) ensure(d);
+      if (p_.evaluate_always[d]) ensure(d);
     return std::move(out_);
   }
 
@@ -216,7 +217,7 @@ class row_interpreter {
     const decision_info& d = m_.decisions[di];
     explanation::decision_trace out;
     out.name = d.name;
-    std::vector<uint32_t> missing_fields;
+    std::vector<uint32_t> missing_fields, inherited;
     bool decided = false;
     for (const rule_info& r : d.rules) {
       explanation::rule_trace trace;
@@ -235,6 +236,8 @@ class row_interpreter {
         if (r.then.from) {
           value src = get(r.then.source);
           code = src.present ? r.then.remap[src.code] : no_code;
+          if (code != no_code && r.then.source.kind == source_kind::decision)
+            inherited = missing_of_[r.then.source.index];
           if (code == no_code) trace.result = "true (but " + m_.name_of(r.then.source) + " has no value)";
         }
         if (code != no_code) {
@@ -253,6 +256,8 @@ class row_interpreter {
       if (d.fallback->from) {
         value src = get(d.fallback->source);
         code = src.present ? d.fallback->remap[src.code] : no_code;
+        if (code != no_code && d.fallback->source.kind == source_kind::decision)
+          inherited = missing_of_[d.fallback->source.index];
       }
       if (code != no_code) {
         decided_[di] = code;
@@ -260,10 +265,12 @@ class row_interpreter {
         out.rule_id = "default";
       }
     }
+    missing_fields.insert(missing_fields.end(), inherited.begin(), inherited.end());
     std::sort(missing_fields.begin(), missing_fields.end());
     missing_fields.erase(std::unique(missing_fields.begin(), missing_fields.end()),
                          missing_fields.end());
     for (uint32_t f : missing_fields) out.missing_fields.push_back(m_.fields[f].name);
+    missing_of_[di] = missing_fields;
     return out;
   }
 
@@ -273,6 +280,7 @@ class row_interpreter {
   size_t row_;
   std::vector<uint16_t> decided_;
   std::vector<bool> evaluated_;
+  std::vector<std::vector<uint32_t>> missing_of_;  // per decision: its missing fields
   explanation out_;
 };
 
@@ -356,7 +364,7 @@ std::string explanation::to_text() const {
       out += "  " + std::string(r.fired ? "* " : "  ") + r.id + ": " + r.result + "  (" +
              one_line(r.condition) + ")\n";
       for (const auto& c : r.conditions)
-        out += "        " + c.text + "  -> " + c.result + "  [" + c.value + "]\n";
+        out += "        " + one_line(c.text) + "  -> " + c.result + "  [" + c.value + "]\n";
     }
     if (d.rule_id == "default") out += "  * default\n";
   }
@@ -444,6 +452,7 @@ std::vector<test_outcome> rule_set::run_tests() const {
     for (const auto& [d, rule] : t.expect_rule) {
       if (c.rule_indices(d)[0] != rule) {
         std::string want = rule == classification::by_default ? std::string("default")
+                           : rule == classification::no_rule  ? std::string("(none)")
                                                                : m.decisions[d].rules[rule].id;
         r.failures.push_back(m.decisions[d].name + ": expected rule " + want + ", got " +
                              std::string(c.rule_id(d, 0)));

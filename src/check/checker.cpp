@@ -893,7 +893,13 @@ class checker {
   }
 
   // Kinds of names a suggestion may come from.
-  enum : unsigned { any_field = 1, any_list = 2, any_named_set = 4, any_decision = 8, any_name = 15 };
+  enum : unsigned {
+    any_field = 1,
+    any_list = 2,
+    any_named_set = 4,
+    any_decision = 8,
+    any_name = 15
+  };
 
   std::string suggest(const std::string& name, unsigned kinds = any_name) const {
     std::string best;
@@ -1033,6 +1039,10 @@ class checker {
         const auto& rules = m_.decisions[*d].rules;
         if (v.text == "default") {  // the default applied (see classification::by_default)
           tc.expect_rule.emplace_back(*d, static_cast<uint16_t>(0xFFFE));
+          continue;
+        }
+        if (v.text.empty()) {  // nothing fired and there is no default (classification::no_rule)
+          tc.expect_rule.emplace_back(*d, static_cast<uint16_t>(0xFFFF));
           continue;
         }
         auto it = std::find_if(rules.begin(), rules.end(),

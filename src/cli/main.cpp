@@ -160,6 +160,29 @@ const char* kClassifyHelp =
     "  --quiet              no summary and no progress\n"
     "  INPUT.csv            the export ('-' for standard input)\n";
 
+// ASCII digits only (no sign, no trailing text), within 64 bits.
+std::optional<uint64_t> whole_number(const std::string& s) {
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
+// Terminal columns a UTF-8 text takes (CJK characters take two), for aligned tables.
+size_t display_width(std::string_view s) {
+  size_t w = 0;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    w += len >= 3 ? 2 : 1;
+    i += len;
+  }
+  return w;
+}
+
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream in(s);
@@ -183,10 +206,11 @@ void print_summary(std::ostream& out, const chanrules::csv_summary& s) {
     out << "\n" << d.name << "\n";
     for (const auto& [label, count] : d.counts)
       if (count > 0) {
-        char line[256];
-        std::snprintf(line, sizeof line, "  %-16s %10llu\n", label.c_str(),
-                      static_cast<unsigned long long>(count));
-        out << line;
+        size_t width = display_width(label);
+        out << "  " << label << std::string(width < 16 ? 16 - width : 1, ' ');
+        char number[32];
+        std::snprintf(number, sizeof number, "%10llu\n", static_cast<unsigned long long>(count));
+        out << number;
       }
     if (d.no_outcome > 0) out << "  (no outcome)     " << d.no_outcome << "\n";
     if (d.with_missing > 0) out << "  decided with missing data: " << d.with_missing << "\n";
@@ -225,11 +249,16 @@ int cmd_classify(int argc, char** argv) {
   options.reasons = a.has("--reasons");
   options.excel_safe = a.has("--excel-safe");
   options.decisions = split_commas(a.get("--columns"));
-  try {
-    if (a.has("--max-rejects")) options.max_rejects = std::stoull(a.get("--max-rejects"));
-    if (a.has("--batch-rows")) options.batch_rows = std::stoul(a.get("--batch-rows"));
-  } catch (const std::exception&) {
-    return usage_error("classify", "--max-rejects and --batch-rows take whole numbers");
+  if (a.has("--max-rejects")) {
+    auto n = whole_number(a.get("--max-rejects"));
+    if (!n) return usage_error("classify", "--max-rejects takes a whole number");
+    options.max_rejects = *n;
+  }
+  if (a.has("--batch-rows")) {
+    auto n = whole_number(a.get("--batch-rows"));
+    if (!n || *n > (uint64_t{1} << 24))
+      return usage_error("classify", "--batch-rows takes a whole number up to 16777216");
+    options.batch_rows = static_cast<size_t>(*n);
   }
   if (options.batch_rows == 0) return usage_error("classify", "--batch-rows must be at least 1");
   std::string output = a.get("--output");
@@ -237,7 +266,8 @@ int cmd_classify(int argc, char** argv) {
   bool quiet = a.has("--quiet");
 
   int code = kOk;
-  auto rules = load_rules(a.get("--rules"), true, &code);
+  // Rule-set warnings (e.g. a list row ignored) are worth seeing on every run.
+  auto rules = load_rules(a.get("--rules"), quiet, &code);
   if (!rules) return code;
   install_signal_handlers();
   options.cancel = &g_cancel;
@@ -256,9 +286,12 @@ int cmd_classify(int argc, char** argv) {
       chanrules::classify_csv(*rules, a.positional[0], output, rejects, options);
   if (progress) std::fprintf(stderr, "\r\033[K");
   if (!s.ok) {
-    std::cerr << "chanrules classify: " << s.error << "\n"
-              << "no output written (" << output << (rejects.empty() ? "" : ", " + rejects)
-              << " left as they were)\n";
+    std::cerr << "chanrules classify: " << s.error << "\n";
+    if (output == "-")
+      std::cerr << "the rows already written to standard output are incomplete\n";
+    else
+      std::cerr << "no output written (" << output << (rejects.empty() ? "" : ", " + rejects)
+                << " left as they were)\n";
     return g_cancel.load() ? kInterrupted : kFailed;
   }
   for (const auto& w : s.warnings) std::cerr << "chanrules classify: warning: " << w << "\n";
@@ -330,7 +363,7 @@ int cmd_test(int argc, char** argv) {
   if (!a.error.empty()) return usage_error("test", a.error);
   if (a.positional.size() != 1) return usage_error("test", "give exactly one RULES path");
   int code = kOk;
-  auto rules = load_rules(a.positional[0], true, &code);
+  auto rules = load_rules(a.positional[0], false, &code);
   if (!rules) return code;
   size_t passed = 0, failed = 0;
   for (const auto& t : rules->run_tests()) {
@@ -352,7 +385,7 @@ int cmd_test(int argc, char** argv) {
 // --- explain -----------------------------------------------------------------------------
 
 const char* kExplainHelp =
-    "usage: chanrules explain RULES --id CUSTOMER_ID INPUT.csv [--json]\n"
+    "usage: chanrules explain RULES --id CUSTOMER_ID INPUT.csv [--key COLUMN] [--json]\n"
     "       chanrules explain RULES field=value ... [--json]\n"
     "\n"
     "Shows, for one customer, every decision: the rules tried in order, each condition with\n"

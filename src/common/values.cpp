@@ -87,7 +87,10 @@ std::string decimal_to_string(decimal_key key) {
     f[static_cast<size_t>(i)] = static_cast<char>('0' + static_cast<int>(frac % 10));
     frac /= 10;
   }
-  while (!f.empty() && f.back() == '0') f.pop_back();
+  // With digits beyond the 18th ("sticky"), all 18 are shown before the "...": "5...." would
+  // not read as a number.
+  if (!sticky)
+    while (!f.empty() && f.back() == '0') f.pop_back();
   std::string out = negative ? "-" : "";
   out += w;
   if (!f.empty() || sticky) out += "." + f + (sticky ? "..." : "");

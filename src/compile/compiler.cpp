@@ -171,6 +171,11 @@ program compile(model m) {
     }
   }
 
+  p.evaluate_always.assign(mm.decisions.size(), false);
+  for (size_t d = 0; d < mm.decisions.size(); ++d) p.evaluate_always[d] = mm.decisions[d].output;
+  for (const predicate& pred : mm.predicates)
+    if (pred.subject.kind == source_kind::decision) p.evaluate_always[pred.subject.index] = true;
+
   p.key_index_of_field.assign(mm.fields.size(), -1);
   for (size_t k = 0; k < p.key_indexes.size(); ++k)
     p.key_index_of_field[p.key_indexes[k].key_field] = static_cast<int>(k);

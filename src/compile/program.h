@@ -70,6 +70,10 @@ struct program {
   std::vector<key_index> key_indexes;
   std::vector<std::pair<uint32_t, uint32_t>> list_slot;  // list -> (key_index, position)
   std::vector<int> key_index_of_field;  // field -> key_index keyed by it, or -1
+  // Decisions evaluated for every row: outputs, and helpers whose value a condition tests
+  // (so that a helper's value for a row never depends on the other rows of its vector).
+  // Other helpers (used only through `from`) run just for the rows that copy them.
+  std::vector<bool> evaluate_always;
   std::vector<name_matcher> matchers;          // per named set
   size_t missing_words = 1;  // words per row of the missing-field bitset (bit = field index)
 

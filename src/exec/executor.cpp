@@ -68,12 +68,12 @@ class executor {
         const size_t stride = result_access::missing_words(out_);
         std::fill_n(result_access::missing(out_)[d].data() + start_ * stride, n_ * stride, 0);
       }
-      // Output decisions for every row; helper decisions (output: false) only for the rows
-      // that reach a reference to them (see ensure_decision).
+      // Outputs and helpers tested by conditions for every row; helpers used only through
+      // `from` for the rows that copy them (see ensure_decision and program.h).
       uint64_t all[kWords];
       for (size_t w = 0; w < words_; ++w) all[w] = row_mask(w);
       for (const compiled_decision& d : p_.plan)
-        if (p_.m.decisions[d.decision].output) ensure_decision(d.decision, all);
+        if (p_.evaluate_always[d.decision]) ensure_decision(d.decision, all);
     }
   }
 
@@ -356,6 +356,7 @@ class executor {
               continue;
             }
             code = cr.then.remap[src];
+            if (cr.then.source.kind == source_kind::decision) inherit_missing(cr.then.source, i, missing);
           }
           outcome[i] = code;
           rule[i] = static_cast<uint16_t>(r);
@@ -377,6 +378,7 @@ class executor {
         } else if (from) {
           uint16_t src = from[i];
           outcome[i] = src == no_code ? no_code : d.fallback->remap[src];
+          if (d.fallback->source.kind == source_kind::decision) inherit_missing(d.fallback->source, i, missing);
           rule[i] = src == no_code ? classification::no_rule : classification::by_default;
         } else {
           outcome[i] = d.fallback->code;
@@ -394,6 +396,14 @@ class executor {
     for (size_t w = 0; w < words_; ++w) want[w] = active[w] & (t ? t[w] : ~uint64_t{0});
     ensure_decision(source.index, want);
     return result_access::outcomes(out_)[source.index].data() + start_;
+  }
+
+  // A value copied from another decision brings along the missing fields that decision
+  // was decided with: the copy is as uncertain as its source.
+  void inherit_missing(value_ref source, size_t i, uint64_t* missing) {
+    const size_t stride = result_access::missing_words(out_);
+    const uint64_t* from = result_access::missing(out_)[source.index].data() + (start_ + i) * stride;
+    for (size_t w = 0; w < stride; ++w) missing[i * stride + w] |= from[w];
   }
 
   // Rows where the rule is unknown record which of its fields are missing: a word at a time

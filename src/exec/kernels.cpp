@@ -97,6 +97,9 @@ __attribute__((target("avx2"))) void codes_to_mask_avx2(const uint16_t* codes, s
     } else {
       out[full / 64] = tail[0];
     }
+  } else if ((full / 32) & 1) {
+    // An odd number of 32-row steps and no tail: the last word has only its low half.
+    out[full / 64] = uint64_t{halves[0]};
   }
 }
 

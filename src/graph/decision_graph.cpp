@@ -168,7 +168,8 @@ bool build_graph(model& m, std::vector<diagnostic>& diagnostics) {
     // which is also where the diagnostic points.
     uint32_t last = static_cast<uint32_t>(cycle.back()), first = static_cast<uint32_t>(cycle.front());
     std::string names = m.decisions[first].name;
-    for (auto it = cycle.rbegin(); it != cycle.rend(); ++it) names += " -> " + m.decisions[*it].name;
+    for (auto it = cycle.rbegin(); it != cycle.rend(); ++it)
+      names += " -> " + m.decisions[*it].name;
     std::string rule;
     for (const auto& e : edges)
       if (e.from == last && e.to == first) rule = e.rule_id;

@@ -104,6 +104,26 @@ contains "missing column message" "$work/stderr" "the header has no column 'netw
 expect_exit "unwritable output" 1 -- "$bin" classify --rules "$rules" "$rules/sample/distributors.csv" -o /nonexistent-dir/out.csv
 contains "unwritable message" "$work/stderr" "/nonexistent-dir/out.csv"
 
+# --- options -------------------------------------------------------------------------------
+printf '%s\n' "$header" "=cmd,+Shop,R,T1,1,900,,,,,,," >"$work/formula.csv"
+expect_exit "excel-safe" 0 -- "$bin" classify --rules "$rules" "$work/formula.csv" -o "$work/formula.out" --excel-safe --quiet
+contains "excel-safe neutralises input cells" "$work/formula.out" "'=cmd,'+Shop,R,T1,1,900"
+expect_exit "without excel-safe" 0 -- "$bin" classify --rules "$rules" "$work/formula.csv" -o "$work/formula2.out" --quiet
+contains "input copied byte for byte" "$work/formula2.out" "=cmd,+Shop,R,T1,1,900"
+ln -s "$work/target.csv" "$work/link.csv"
+expect_exit "symlink output refused" 1 -- "$bin" classify --rules "$rules" "$work/formula.csv" -o "$work/link.csv"
+contains "symlink message" "$work/stderr" "exists and is not a regular file"
+if [ -e "$work/target.csv" ]; then fail "symlink target written"; else ok; fi
+expect_exit "bad --batch-rows" 2 -- "$bin" classify --rules "$rules" "$work/formula.csv" -o "$work/x.out" --batch-rows 12x
+expect_exit "negative --max-rejects" 2 -- "$bin" classify --rules "$rules" "$work/formula.csv" -o "$work/x.out" --max-rejects -1
+expect_exit "duplicate --columns" 1 -- "$bin" classify --rules "$rules" "$work/formula.csv" -o "$work/x.out" --columns samsung_class,samsung_class
+contains "duplicate columns message" "$work/stderr" "named twice"
+expect_exit "--columns and --batch-rows 1" 0 -- "$bin" classify --rules "$rules" "$rules/sample/distributors.csv" -o "$work/cols.out" --columns channel_family,samsung_class --batch-rows 1 --quiet
+if head -1 "$work/cols.out" | grep -q ',channel_family,samsung_class$'; then ok; else fail "--columns header" "$(head -1 "$work/cols.out")"; fi
+cut -d, -f1 "$work/sample.csv" >"$work/ids_a"
+cut -d, -f1 "$work/cols.out" >"$work/ids_b"
+same_file "batch size 1 keeps the rows and their order" "$work/ids_b" "$work/ids_a"
+
 # --- other commands ------------------------------------------------------------------------
 expect_exit "check" 0 -- "$bin" check "$rules"
 contains "check summary" "$work/stdout" "0 errors, 2 warnings"
