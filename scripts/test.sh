@@ -1,12 +1,28 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs every test: the GoogleTest suites (ctest), the shipped rule
-# set's own tests through the CLI, and the CLI end-to-end checks.
+# Sets up, builds and runs every test:
+#   1. Release build: the GoogleTest suites, the CLI end-to-end tests and the shipped rule
+#      set's own tests (ctest), and a benchmark smoke run so bench code cannot rot;
+#   2. the same suites built with AddressSanitizer + UndefinedBehaviorSanitizer.
+# Ends with the rule set's self tests through the CLI ("N passed, N failed").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-./scripts/build.sh
 jobs=$(nproc 2>/dev/null || echo 2)
-echo "== ctest"
-ctest --test-dir build --output-on-failure -j"$jobs" --label-exclude slow
+
+echo "== build (Release)"
+./scripts/build.sh
+echo "== ctest (Release)"
+ctest --test-dir build --output-on-failure -j"$jobs"
+echo "== benchmark smoke"
+./build/bench/bench_classify --benchmark_min_time=0.01 --benchmark_filter=BM_Classify >/dev/null
+
+echo "== build (ASan + UBSan)"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHANRULES_SANITIZE=ON \
+  -DCHANRULES_BUILD_BENCHMARKS=OFF >/dev/null
+ninja -C build-asan -j"$jobs"
+echo "== ctest (ASan + UBSan)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
 echo "== rule-set self tests"
 ./build/src/cli/chanrules test rules/channel-2009

@@ -173,7 +173,7 @@ class csv_job {
                       "'; chanrules would write a second one");
     }
     if (options_.excel_safe) {
-      for (const std::string& name : header_names_) out_writer_->write_field(name);
+      for (size_t c = 0; c < reader_->size(); ++c) out_writer_->write_field((*reader_)[c]);
     } else {
       out_writer_->write_raw_fields(reader_->raw());
     }
@@ -252,8 +252,11 @@ class csv_job {
       if (options_.excel_safe) {
         // Re-encode the input cells so none can start a formula; the raw bytes would.
         for (size_t c = 0; c < reader_->size(); ++c) safe_writer_->write_field((*reader_)[c]);
+        safe_writer_->end_record();
         safe_writer_->flush();
-        raws.append(safe_sink_.release());
+        std::string row = safe_sink_.release();
+        row.pop_back();  // the record's "\n": the class columns follow on the same line
+        raws.append(row);
       } else {
         raws.append(reader_->raw());
       }

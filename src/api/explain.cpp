@@ -454,8 +454,9 @@ std::vector<test_outcome> rule_set::run_tests() const {
         std::string want = rule == classification::by_default ? std::string("default")
                            : rule == classification::no_rule  ? std::string("(none)")
                                                                : m.decisions[d].rules[rule].id;
+        std::string got(c.rule_id(d, 0));
         r.failures.push_back(m.decisions[d].name + ": expected rule " + want + ", got " +
-                             std::string(c.rule_id(d, 0)));
+                             (got.empty() ? "(none)" : got));
       }
     }
     for (const auto& [d, fields] : t.expect_missing) {

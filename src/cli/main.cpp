@@ -143,8 +143,8 @@ const char* kClassifyHelp =
     "usage: chanrules classify --rules RULES INPUT.csv -o OUTPUT.csv [options]\n"
     "\n"
     "Classifies every row of a CSV export. Each input row becomes one output row (input\n"
-    "columns byte for byte, then one column per output decision), or one row of the rejects\n"
-    "file (line, column, reason, record). Files are written atomically.\n"
+    "columns byte for byte unless --excel-safe, then one column per output decision), or one\n"
+    "row of the rejects file (line, column, reason, record). Files are written atomically.\n"
     "\n"
     "options:\n"
     "  --rules RULES        rule-set folder (holding ruleset.yaml) or YAML file (required)\n"
@@ -212,7 +212,11 @@ void print_summary(std::ostream& out, const chanrules::csv_summary& s) {
         std::snprintf(number, sizeof number, "%10llu\n", static_cast<unsigned long long>(count));
         out << number;
       }
-    if (d.no_outcome > 0) out << "  (no outcome)     " << d.no_outcome << "\n";
+    if (d.no_outcome > 0) {
+      char number[32];
+      std::snprintf(number, sizeof number, "%10llu\n", static_cast<unsigned long long>(d.no_outcome));
+      out << "  (no outcome)    " << number;
+    }
     if (d.with_missing > 0) out << "  decided with missing data: " << d.with_missing << "\n";
   }
   char line[256];
@@ -249,6 +253,8 @@ int cmd_classify(int argc, char** argv) {
   options.reasons = a.has("--reasons");
   options.excel_safe = a.has("--excel-safe");
   options.decisions = split_commas(a.get("--columns"));
+  if (a.has("--columns") && options.decisions.empty())
+    return usage_error("classify", "--columns names no decision");
   if (a.has("--max-rejects")) {
     auto n = whole_number(a.get("--max-rejects"));
     if (!n) return usage_error("classify", "--max-rejects takes a whole number");
@@ -263,6 +269,8 @@ int cmd_classify(int argc, char** argv) {
   if (options.batch_rows == 0) return usage_error("classify", "--batch-rows must be at least 1");
   std::string output = a.get("--output");
   std::string rejects = a.get("--rejects", output == "-" ? "" : output + ".rejects.csv");
+  if (output == "-" && rejects == "-")
+    return usage_error("classify", "output and rejects cannot both go to standard output");
   bool quiet = a.has("--quiet");
 
   int code = kOk;
@@ -288,7 +296,7 @@ int cmd_classify(int argc, char** argv) {
   if (!s.ok) {
     std::cerr << "chanrules classify: " << s.error << "\n";
     if (output == "-")
-      std::cerr << "the rows already written to standard output are incomplete\n";
+      std::cerr << "the output on standard output is incomplete\n";
     else
       std::cerr << "no output written (" << output << (rejects.empty() ? "" : ", " + rejects)
                 << " left as they were)\n";

@@ -378,7 +378,8 @@ class executor {
         } else if (from) {
           uint16_t src = from[i];
           outcome[i] = src == no_code ? no_code : d.fallback->remap[src];
-          if (d.fallback->source.kind == source_kind::decision) inherit_missing(d.fallback->source, i, missing);
+          if (src != no_code && d.fallback->source.kind == source_kind::decision)
+            inherit_missing(d.fallback->source, i, missing);
           rule[i] = src == no_code ? classification::no_rule : classification::by_default;
         } else {
           outcome[i] = d.fallback->code;

@@ -39,6 +39,7 @@ header="customer_id,customer_name,network,market_tier,local_rank,gsm_monthly_uni
 # --- classify the shipped sample: byte-compared with the expected output -------------------
 expect_exit "sample" 0 -- "$bin" classify --rules "$rules" "$rules/sample/distributors.csv" -o "$work/sample.csv" --reasons
 same_file "sample output" "$work/sample.csv" "$root/tests/data/cli/sample.expected.csv"
+"$bin" classify --rules "$rules" "$rules/sample/distributors.csv" -o "$work/sample_plain.csv" --quiet 2>/dev/null
 contains "sample summary" "$work/stdout" "rows out + rows rejected = 400 = rows in"
 contains "sample rejects header" "$work/sample.csv.rejects.csv" "line,column,reason,record"
 
@@ -108,6 +109,8 @@ contains "unwritable message" "$work/stderr" "/nonexistent-dir/out.csv"
 printf '%s\n' "$header" "=cmd,+Shop,R,T1,1,900,,,,,,," >"$work/formula.csv"
 expect_exit "excel-safe" 0 -- "$bin" classify --rules "$rules" "$work/formula.csv" -o "$work/formula.out" --excel-safe --quiet
 contains "excel-safe neutralises input cells" "$work/formula.out" "'=cmd,'+Shop,R,T1,1,900"
+expect_exit "excel-safe sample" 0 -- "$bin" classify --rules "$rules" "$rules/sample/distributors.csv" -o "$work/safe.out" --excel-safe --quiet
+same_file "excel-safe changes nothing in a safe export" "$work/safe.out" "$work/sample_plain.csv"
 expect_exit "without excel-safe" 0 -- "$bin" classify --rules "$rules" "$work/formula.csv" -o "$work/formula2.out" --quiet
 contains "input copied byte for byte" "$work/formula2.out" "=cmd,+Shop,R,T1,1,900"
 ln -s "$work/target.csv" "$work/link.csv"
