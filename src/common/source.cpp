@@ -162,6 +162,8 @@ source_location source_file::location_of(size_t offset) const {
   auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
   size_t line_index = static_cast<size_t>(it - line_starts_.begin()) - 1;
   size_t start = line_starts_[line_index];
+  // A UTF-8 byte order mark is not a column of the first line.
+  if (line_index == 0 && offset >= 3 && text_.compare(0, 3, "\xEF\xBB\xBF") == 0) start = 3;
   source_location loc;
   loc.file = path_;
   loc.line = static_cast<uint32_t>(line_index + 1);
@@ -177,6 +179,7 @@ std::string_view source_file::line_text(uint32_t line) const {
   std::string_view view(text_);
   view = view.substr(start, end - start);
   if (!view.empty() && view.back() == '\r') view.remove_suffix(1);
+  if (line == 1 && view.substr(0, 3) == "\xEF\xBB\xBF") view.remove_prefix(3);
   return view;
 }
 

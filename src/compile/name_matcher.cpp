@@ -3,6 +3,12 @@
 
 #include <algorithm>
 #include <cstring>
+
+#include "exec/kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <deque>
 #include <map>
 #include <stdexcept>
@@ -43,6 +49,136 @@ std::string name_matcher::normalize(std::string_view text) {
   return out;
 }
 
+
+namespace {
+
+// Raw spellings of one normalized character (lower-case ASCII or any other UTF-8 character).
+std::vector<std::string> spellings(std::string_view ch) {
+  std::vector<std::string> out = {std::string(ch)};
+  if (ch.size() != 1) return out;
+  unsigned c = static_cast<unsigned char>(ch[0]);
+  auto wide = [](unsigned ascii) {
+    unsigned cp = 0xFF01 + (ascii - 0x21);  // U+FF01..U+FF5E
+    std::string s;
+    s += static_cast<char>(0xE0 | (cp >> 12));
+    s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    s += static_cast<char>(0x80 | (cp & 0x3F));
+    return s;
+  };
+  if (c == ' ') out.push_back("\xE3\x80\x80");
+  if (c >= 0x21 && c <= 0x7E) out.push_back(wide(c));
+  if (c >= 'a' && c <= 'z') {
+    out.push_back(std::string(1, static_cast<char>(c - 'a' + 'A')));
+    out.push_back(wide(c - 'a' + 'A'));
+  }
+  return out;
+}
+
+// Every raw prefix (up to 3 bytes) that a spelling of `alias` can start with.
+void raw_prefixes(const std::vector<std::string>& chars, size_t at, std::string so_far,
+                  std::vector<std::string>& out) {
+  if (so_far.size() >= 3 || at == chars.size()) {
+    out.push_back(so_far.substr(0, 3));
+    return;
+  }
+  for (const std::string& s : spellings(chars[at])) raw_prefixes(chars, at + 1, so_far + s, out);
+}
+
+}  // namespace
+
+bool name_matcher::prefiltered(const char* arena, size_t arena_size, uint32_t offset,
+                               uint32_t length) const {
+  // The vector loads read up to 34 bytes past the start of a 32-byte block; near the end of
+  // the arena the text is copied to a padded buffer first.
+  const size_t reach = (static_cast<size_t>(length) + 31) / 32 * 32 + 34;
+  if (static_cast<size_t>(offset) + reach <= arena_size)
+    return may_match(reinterpret_cast<const unsigned char*>(arena) + offset, length);
+  if (length > 4096) return true;  // rare: let the automaton decide
+  alignas(32) unsigned char padded[4096 + 64] = {};
+  std::memcpy(padded, arena + offset, length);
+  return may_match(padded, length);
+}
+
+void name_matcher::build_prefilter(const std::vector<std::vector<std::string>>& aliases) {
+  std::vector<std::string> prefixes;
+  for (const auto& entry : aliases)
+    for (const std::string& alias : entry) {
+      std::string norm = normalize(alias);
+      if (norm.empty()) continue;
+      std::vector<std::string> chars;
+      for (size_t i = 0; i < norm.size();) {
+        unsigned char c = static_cast<unsigned char>(norm[i]);
+        size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        chars.push_back(norm.substr(i, len));
+        i += len;
+      }
+      raw_prefixes(chars, 0, "", prefixes);
+    }
+  std::sort(prefixes.begin(), prefixes.end());
+  prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
+  // One-byte prefixes (a one-letter alias) would make almost every position a candidate.
+  if (prefixes.empty() || prefixes.size() > 64) return;
+  for (const std::string& prefix : prefixes)
+    if (prefix.size() < 2) return;
+  for (size_t i = 0; i < prefixes.size(); ++i) {
+    const uint8_t bucket = static_cast<uint8_t>(1u << (i % 8));
+    for (size_t j = 0; j < 3; ++j) {
+      if (j < prefixes[i].size()) {
+        unsigned c = static_cast<unsigned char>(prefixes[i][j]);
+        prefix_lo_[j][c & 15] |= bucket;
+        prefix_lo_[j][16 + (c & 15)] |= bucket;
+        prefix_hi_[j][c >> 4] |= bucket;
+        prefix_hi_[j][16 + (c >> 4)] |= bucket;
+      } else {
+        for (size_t k = 0; k < 32; ++k) {
+          prefix_lo_[j][k] |= bucket;
+          prefix_hi_[j][k] |= bucket;
+        }
+      }
+    }
+  }
+  prefilter_ = kernels_use_avx2();
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+namespace {
+// Bucket bits of the prefixes whose byte at this offset can be q[k], for 32 positions.
+__attribute__((target("avx2"))) inline __m256i nibble_lookup(const unsigned char* q, __m256i lo,
+                                                             __m256i hi, __m256i low4) {
+  __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
+  __m256i l = _mm256_shuffle_epi8(lo, _mm256_and_si256(v, low4));
+  __m256i h = _mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), low4));
+  return _mm256_and_si256(l, h);
+}
+}  // namespace
+
+__attribute__((target("avx2"))) bool name_matcher::may_match(const unsigned char* text,
+                                                             size_t len) const {
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  const __m256i lo0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(prefix_lo_[0]));
+  const __m256i lo1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(prefix_lo_[1]));
+  const __m256i lo2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(prefix_lo_[2]));
+  const __m256i hi0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(prefix_hi_[0]));
+  const __m256i hi1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(prefix_hi_[1]));
+  const __m256i hi2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(prefix_hi_[2]));
+  // Candidate starts are positions 0 .. len-2 (every prefix has at least two bytes).
+  const size_t starts = len >= 2 ? len - 1 : 0;
+  for (size_t at = 0; at < starts; at += 32) {
+    __m256i r = _mm256_and_si256(nibble_lookup(text + at, lo0, hi0, low4),
+                                 nibble_lookup(text + at + 1, lo1, hi1, low4));
+    r = _mm256_and_si256(r, nibble_lookup(text + at + 2, lo2, hi2, low4));
+    uint32_t none = static_cast<uint32_t>(
+        _mm256_movemask_epi8(_mm256_cmpeq_epi8(r, _mm256_setzero_si256())));
+    uint32_t candidates = ~none;
+    size_t left = starts - at;
+    if (left < 32) candidates &= (1u << left) - 1;
+    if (candidates) return true;
+  }
+  return false;
+}
+#else
+bool name_matcher::may_match(const unsigned char*, size_t) const { return true; }
+#endif
 
 name_matcher::name_matcher(const std::vector<std::vector<std::string>>& aliases) {
   // 1. Aho-Corasick over normalized bytes (the reference semantics): trie, failure links,
@@ -202,10 +338,12 @@ name_matcher::name_matcher(const std::vector<std::vector<std::string>>& aliases)
           static_cast<uint32_t>(next * classes_) | ((kNone - entry) << kOutputShift);
     }
   delta_ = std::move(compact);
+  build_prefilter(aliases);
 }
 
-void name_matcher::match_many(const char* arena, const uint32_t* offsets, const uint32_t* lengths,
-                              const bool* present, size_t count, uint16_t* out) const {
+void name_matcher::match_many(const char* arena, size_t arena_size, const uint32_t* offsets,
+                              const uint32_t* lengths, const bool* present, size_t count,
+                              uint16_t* out) const {
   // Texts are taken in order of length (a counting sort per chunk), then four at a time in
   // lock-step: four independent chains of table loads are in flight, and since the four
   // have nearly the same length, little is left for the one-at-a-time tails.
@@ -217,9 +355,11 @@ void name_matcher::match_many(const char* arena, const uint32_t* offsets, const 
   for (size_t chunk = 0; chunk < count; chunk += kChunk) {
     const size_t n = std::min(kChunk, count - chunk);
     uint16_t start[kBuckets + 1] = {};
+    bool scan[kChunk];
     for (size_t i = 0; i < n; ++i) {
       size_t r = chunk + i;
-      if (!present[r]) {
+      scan[i] = present[r] && (!prefilter_ || prefiltered(arena, arena_size, offsets[r], lengths[r]));
+      if (!scan[i]) {
         out[r] = no_match;
         continue;
       }
@@ -230,7 +370,7 @@ void name_matcher::match_many(const char* arena, const uint32_t* offsets, const 
     uint32_t order[kChunk];
     for (size_t i = 0; i < n; ++i) {
       size_t r = chunk + i;
-      if (present[r]) order[start[std::min<size_t>(lengths[r], kBuckets - 1)]++] = static_cast<uint32_t>(r);
+      if (scan[i]) order[start[std::min<size_t>(lengths[r], kBuckets - 1)]++] = static_cast<uint32_t>(r);
     }
     size_t g = 0;
     for (; g + kLanes <= present_count; g += kLanes) {

@@ -42,8 +42,14 @@ class name_matcher {
   // Matches many texts at once: texts[i] = arena[offsets[i], offsets[i] + lengths[i]),
   // skipped (no_match) where `present` is false. Eight texts are scanned in lock-step, so
   // the automaton's dependent table loads of one text overlap with the others'.
-  void match_many(const char* arena, const uint32_t* offsets, const uint32_t* lengths,
-                  const bool* present, size_t count, uint16_t* out) const;
+  // `arena_size` bounds the arena: the prefilter reads a little past each text and must not
+  // read past the arena.
+  void match_many(const char* arena, size_t arena_size, const uint32_t* offsets,
+                  const uint32_t* lengths, const bool* present, size_t count,
+                  uint16_t* out) const;
+
+  // True when the SIMD prefilter is in use (see prefilter_).
+  bool has_prefilter() const { return prefilter_; }
 
   size_t states() const { return states_; }
   size_t byte_classes() const { return classes_; }
@@ -66,6 +72,19 @@ class name_matcher {
   // and, in the high 12 bits, kNone minus the smallest entry matched on arriving there.
   uint8_t class_of_[256] = {};
   std::vector<uint32_t> delta_;
+
+  // Prefilter (Hyperscan's "Teddy" idea): every spelling of every alias (case and full-width
+  // variants included) starts with one of a few 2- or 3-byte prefixes. Nibble tables tell,
+  // 32 positions at a time with vpshufb, where such a prefix may start; a text with no
+  // candidate position cannot match and skips the automaton. Prefixes are spread over 8
+  // buckets (a bit each); a false candidate only costs an automaton run.
+  bool prefilter_ = false;
+  alignas(32) uint8_t prefix_lo_[3][32] = {};
+  alignas(32) uint8_t prefix_hi_[3][32] = {};
+  // True when some prefix may start in text[0, len) (the text is readable to len + 34).
+  bool may_match(const unsigned char* text, size_t len) const;
+  bool prefiltered(const char* arena, size_t arena_size, uint32_t offset, uint32_t length) const;
+  void build_prefilter(const std::vector<std::vector<std::string>>& aliases);
   size_t states_ = 0;
   size_t classes_ = 0;
 };

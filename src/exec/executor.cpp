@@ -162,7 +162,7 @@ class executor {
     codes.resize(kVector);
     bool present[kVector];
     for (size_t i = 0; i < n_; ++i) present[i] = col.is_valid(start_ + i);
-    p_.matchers[index].match_many(col.arena.data(), col.str_off.data() + start_,
+    p_.matchers[index].match_many(col.arena.data(), col.arena.size(), col.str_off.data() + start_,
                                   col.str_len.data() + start_, present, n_, codes.data());
   }
 

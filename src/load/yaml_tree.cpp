@@ -32,6 +32,8 @@ const char* const kAliasMessage = "YAML aliases (*name) are not allowed in a rul
 const char* const kAliasHint =
     "write the value out in full; anchors and aliases hide what a rule really says";
 
+size_t bom_size(std::string_view text) { return text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0; }
+
 // Thrown from inside the event handler to abandon parsing; carries a ready diagnostic.
 struct abandon_parse {
   diagnostic d;
@@ -87,8 +89,17 @@ class tree_builder : public YAML::EventHandler {
   }
   void OnMapEnd() override { close(); }
 
+  // yaml-cpp counts positions after a UTF-8 byte order mark; the source offsets include it.
   size_t offset_of(const YAML::Mark& mark) const {
-    return mark.pos < 0 ? 0 : std::min<size_t>(static_cast<size_t>(mark.pos), file_->text().size());
+    return mark.pos < 0 ? 0
+                        : std::min<size_t>(static_cast<size_t>(mark.pos) + bom_size(file_->text()),
+                                           file_->text().size());
+  }
+  // The mark that offset_of() turns back into `offset` (a node's recorded position).
+  YAML::Mark mark_at(size_t offset) const {
+    YAML::Mark mark;
+    mark.pos = static_cast<int>(offset - std::min(offset, bom_size(file_->text())));
+    return mark;
   }
 
   [[noreturn]] void fail(const YAML::Mark& mark, const char* code, std::string message,
@@ -132,9 +143,7 @@ class tree_builder : public YAML::EventHandler {
   }
 
   void add(ynode n) {
-    YAML::Mark mark;
-    mark.pos = static_cast<int>(n.offset);
-    count(mark);
+    count(mark_at(n.offset));
     attach(std::move(n));
   }
 
@@ -152,8 +161,7 @@ class tree_builder : public YAML::EventHandler {
     ynode& parent = stack_.back();
     if (parent.kind == ynode_kind::map && parent.children.size() % 2 == 0) {
       // n is a key.
-      YAML::Mark mark;
-      mark.pos = static_cast<int>(n.offset);
+      YAML::Mark mark = mark_at(n.offset);
       if (n.kind != ynode_kind::scalar)
         fail(mark, "E-yaml-key", "a mapping key must be a plain name, not " +
                                      std::string(to_string(n.kind)));
@@ -184,7 +192,7 @@ class tree_builder : public YAML::EventHandler {
 // plain scan of the text instead.
 std::optional<size_t> find_second_document(std::string_view text) {
   bool content_seen = false;
-  size_t pos = 0;
+  size_t pos = bom_size(text);
   while (pos <= text.size()) {
     size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
@@ -269,7 +277,7 @@ std::optional<ynode> parse_yaml(const source_ptr& file, const yaml_limits& limit
     diagnostics.push_back(a.d);
     return std::nullopt;
   } catch (const YAML::Exception& e) {
-    size_t offset = e.mark.pos < 0 ? 0 : static_cast<size_t>(e.mark.pos);
+    size_t offset = e.mark.pos < 0 ? 0 : static_cast<size_t>(e.mark.pos) + bom_size(text);
     // An alias is refused before yaml-cpp could resolve it only when its anchor was seen (and
     // refused) first; an alias of an unknown anchor is still an alias to the rule author.
     if (e.msg == YAML::ErrorMsg::UNKNOWN_ANCHOR) {
