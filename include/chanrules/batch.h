@@ -72,6 +72,40 @@ class batch {
   // True when every required field of the row has a value.
   bool complete(size_t row, std::string* why = nullptr) const;
 
+  // --- Column at a time -------------------------------------------------------------------
+  // Sets the number of rows; new rows start with every value missing.
+  void resize(size_t rows);
+
+  // A problem found while filling a column: the row and why its value was not taken (the
+  // cell is then left missing).
+  struct cell_error {
+    size_t row = 0;
+    std::string reason;
+  };
+
+  // Fills rows [0, cells.size()) of a field from text cells, read exactly like set_text
+  // (missing where empty). Grows the batch if needed. Returns the cells that could not be
+  // read; an empty vector means every cell was taken.
+  std::vector<cell_error> set_column_text(size_t field, const std::vector<std::string_view>& cells);
+
+  // Fills rows [0, n) of an integer (or date, as days since 1970-01-01) field. `valid` is an
+  // optional bitmap (bit i of byte i/8, LSB first, as in Arrow); null means all present.
+  // Values outside the field's min/max are reported and left missing.
+  std::vector<cell_error> set_column_integers(size_t field, const int64_t* values, size_t n,
+                                              const uint8_t* valid = nullptr);
+
+  // Fills rows [0, n) of a boolean field (0 = false, anything else = true).
+  std::vector<cell_error> set_column_booleans(size_t field, const uint8_t* values, size_t n,
+                                              const uint8_t* valid = nullptr);
+
+  // Enum fields by code: the code of a label is its position in the field's values
+  // (enum_code), so callers can map their own dictionary once and fill codes in bulk.
+  // Codes outside the domain are reported and left missing.
+  static constexpr uint16_t no_code = 0xFFFF;
+  uint16_t enum_code(size_t field, std::string_view label) const;  // no_code if unknown
+  std::vector<cell_error> set_column_codes(size_t field, const uint16_t* codes, size_t n,
+                                           const uint8_t* valid = nullptr);
+
   // The text of a value as stored (labels for enums, canonical numbers), "" when missing.
   std::string value_text(size_t row, size_t field) const;
 

@@ -278,6 +278,106 @@ bool batch::complete(size_t row, std::string* why) const {
   return true;
 }
 
+void batch::resize(size_t rows) {
+  while (impl_->rows > rows) drop_last_row(*impl_);
+  reserve(rows);
+  while (impl_->rows < rows) add_row();
+}
+
+namespace {
+bool bit_set(const uint8_t* valid, size_t i) { return !valid || ((valid[i >> 3] >> (i & 7)) & 1); }
+}  // namespace
+
+using detail::set_valid;
+
+std::vector<batch::cell_error> batch::set_column_text(size_t field,
+                                                      const std::vector<std::string_view>& cells) {
+  std::vector<cell_error> errors;
+  if (field >= impl_->columns.size()) {
+    errors.push_back({0, "no field " + std::to_string(field)});
+    return errors;
+  }
+  if (impl_->rows < cells.size()) resize(cells.size());
+  column& col = impl_->columns[field];
+  for (size_t row = 0; row < cells.size(); ++row) {
+    std::string problem =
+        detail::store_text(*impl_->prog, static_cast<uint32_t>(field), col, row, cells[row]);
+    if (!problem.empty()) errors.push_back({row, std::move(problem)});
+  }
+  return errors;
+}
+
+std::vector<batch::cell_error> batch::set_column_integers(size_t field, const int64_t* values,
+                                                          size_t n, const uint8_t* valid) {
+  std::vector<cell_error> errors;
+  if (field >= impl_->columns.size() || (impl_->columns[field].type != value_type::integer &&
+                                         impl_->columns[field].type != value_type::date)) {
+    errors.push_back({0, "field " + std::to_string(field) + " is not an integer or date field"});
+    return errors;
+  }
+  if (impl_->rows < n) resize(n);
+  const auto& f = impl_->prog->m.fields[field];
+  column& col = impl_->columns[field];
+  for (size_t row = 0; row < n; ++row) {
+    set_valid(col, row, false);
+    if (!bit_set(valid, row)) continue;
+    detail::decimal_key v = values[row];
+    if ((f.min && v < *f.min) || (f.max && v > *f.max)) {
+      errors.push_back({row, std::to_string(values[row]) + " is outside the field's range"});
+      continue;
+    }
+    col.ints[row] = values[row];
+    set_valid(col, row, true);
+  }
+  return errors;
+}
+
+std::vector<batch::cell_error> batch::set_column_booleans(size_t field, const uint8_t* values,
+                                                          size_t n, const uint8_t* valid) {
+  std::vector<cell_error> errors;
+  if (field >= impl_->columns.size() || impl_->columns[field].type != value_type::boolean) {
+    errors.push_back({0, "field " + std::to_string(field) + " is not a boolean field"});
+    return errors;
+  }
+  if (impl_->rows < n) resize(n);
+  column& col = impl_->columns[field];
+  for (size_t row = 0; row < n; ++row) {
+    bool present = bit_set(valid, row);
+    col.codes[row] = present ? (values[row] ? 1 : 0) : detail::no_code;
+    set_valid(col, row, present);
+  }
+  return errors;
+}
+
+uint16_t batch::enum_code(size_t field, std::string_view label) const {
+  if (field >= impl_->columns.size() || impl_->columns[field].type != value_type::enumeration)
+    return no_code;
+  auto code = impl_->prog->m.fields[field].values.find(label);
+  return code ? *code : no_code;
+}
+
+std::vector<batch::cell_error> batch::set_column_codes(size_t field, const uint16_t* codes,
+                                                       size_t n, const uint8_t* valid) {
+  std::vector<cell_error> errors;
+  if (field >= impl_->columns.size() || impl_->columns[field].type != value_type::enumeration) {
+    errors.push_back({0, "field " + std::to_string(field) + " is not an enum field"});
+    return errors;
+  }
+  if (impl_->rows < n) resize(n);
+  const size_t domain = impl_->prog->m.fields[field].values.size();
+  column& col = impl_->columns[field];
+  for (size_t row = 0; row < n; ++row) {
+    bool present = bit_set(valid, row) && codes[row] != no_code;
+    if (present && codes[row] >= domain) {
+      errors.push_back({row, "code " + std::to_string(codes[row]) + " is not a value of the field"});
+      present = false;
+    }
+    col.codes[row] = present ? codes[row] : detail::no_code;
+    set_valid(col, row, present);
+  }
+  return errors;
+}
+
 std::string batch::value_text(size_t row, size_t field) const {
   if (row >= impl_->rows || field >= impl_->columns.size()) return {};
   const column& c = impl_->columns[field];
