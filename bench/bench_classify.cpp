@@ -35,19 +35,20 @@ std::vector<record> generate(size_t n, uint32_t seed) {
   auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
   auto chance = [&](double p) { return std::uniform_real_distribution<>(0, 1)(rng) < p; };
   const std::vector<std::string> stems = {
-      "\xe5\x8d\x8e\xe8\xbf\x85\xe9\x80\x9a\xe8\xae\xaf",              // 华迅通讯
+      "\xe5\x8d\x8e\xe8\xbf\x85\xe9\x80\x9a\xe8\xae\xaf",                          // 华迅通讯
       "\xe9\x91\xab\xe8\xbe\xbe\xe6\x89\x8b\xe6\x9c\xba\xe5\x8d\x96\xe5\x9c\xba",  // 鑫达手机卖场
       "\xe4\xb8\x9c\xe6\x96\xb9\xe6\x95\xb0\xe7\xa0\x81\xe5\x95\x86\xe8\xa1\x8c",  // 东方数码商行
-      "\xe5\xae\x8f\xe5\x9b\xbe\xe7\x94\xb5\xe5\x99\xa8",              // 宏图电器
+      "\xe5\xae\x8f\xe5\x9b\xbe\xe7\x94\xb5\xe5\x99\xa8",                          // 宏图电器
   };
   const std::vector<std::string> accounts = {
       "\xe5\x9b\xbd\xe7\xbe\x8e\xe7\x94\xb5\xe5\x99\xa8",  // 国美电器
       "\xe8\x8b\x8f\xe5\xae\x81\xe6\x98\x93\xe8\xb4\xad",  // 苏宁易购
-      "GOME", "Suning", "\xe8\xbf\xaa\xe4\xbf\xa1\xe9\x80\x9a",  // 迪信通
+      "GOME",
+      "Suning",
+      "\xe8\xbf\xaa\xe4\xbf\xa1\xe9\x80\x9a",  // 迪信通
   };
-  const std::vector<std::string> cities = {
-      "\xe5\x8c\x97\xe4\xba\xac", "\xe6\x88\x90\xe9\x83\xbd", "\xe6\x98\x86\xe6\x98\x8e",
-      "\xe8\xa5\xbf\xe5\xae\x89"};
+  const std::vector<std::string> cities = {"\xe5\x8c\x97\xe4\xba\xac", "\xe6\x88\x90\xe9\x83\xbd",
+                                           "\xe6\x98\x86\xe6\x98\x8e", "\xe8\xa5\xbf\xe5\xae\x89"};
   const std::vector<std::string> networks = {"R", "R", "R", "R", "R", "R", "W", "S", "O", "O"};
   const std::vector<std::string> tiers = {"T1", "T2", "T3", "T4", "T5", "T6"};
   const std::vector<std::string> segments = {"it_retailer", "tv_shopping", "individual",
@@ -64,7 +65,8 @@ std::vector<record> generate(size_t n, uint32_t seed) {
         if (r.field_name(f) == name) rec[f] = std::move(v);
     };
     // Ids C000101..C000500 overlap the shipped manufacturer lists.
-    set("customer_id", "C" + std::to_string(100101 + (i % 400 == 0 ? i / 400 % 400 : 1000 + i)).substr(0));
+    set("customer_id",
+        "C" + std::to_string(100101 + (i % 400 == 0 ? i / 400 % 400 : 1000 + i)).substr(0));
     set("customer_name", chance(0.05) ? pick(accounts) + pick(cities) + "\xe5\xba\x97"
                                       : pick(cities) + pick(stems) + std::to_string(i % 97));
     std::string network = pick(networks);

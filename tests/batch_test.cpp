@@ -34,9 +34,11 @@ std::shared_ptr<const chanrules::rule_set> load() {
 TEST(Batch, ColumnsGiveTheSameResultsAsRows) {
   auto rules = load();
   ASSERT_TRUE(rules);
-  const std::vector<std::vector<std::string_view>> records = {
-      {"a", "T1", "500", "false"}, {"b", "T3", "900", "true"}, {"c", "", "", ""},
-      {"d", "T2", "499", "N"},     {"e", "T2", "1000", "1"}};
+  const std::vector<std::vector<std::string_view>> records = {{"a", "T1", "500", "false"},
+                                                              {"b", "T3", "900", "true"},
+                                                              {"c", "", "", ""},
+                                                              {"d", "T2", "499", "N"},
+                                                              {"e", "T2", "1000", "1"}};
   chanrules::batch by_rows(*rules);
   for (const auto& r : records) ASSERT_TRUE(by_rows.add_record(r));
 

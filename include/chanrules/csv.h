@@ -52,8 +52,8 @@ struct csv_options {
 struct decision_summary {
   std::string name;
   std::vector<std::pair<std::string, uint64_t>> counts;  // label -> rows, in label order
-  uint64_t no_outcome = 0;                                // rows without an outcome
-  uint64_t with_missing = 0;                              // rows decided with missing data
+  uint64_t no_outcome = 0;                               // rows without an outcome
+  uint64_t with_missing = 0;                             // rows decided with missing data
 };
 
 struct reject_sample {
@@ -64,15 +64,15 @@ struct reject_sample {
 
 struct csv_summary {
   bool ok = false;
-  std::string error;          // why the run failed (then no output file was written)
-  std::string encoding;       // "UTF-8" or "GB18030"
+  std::string error;     // why the run failed (then no output file was written)
+  std::string encoding;  // "UTF-8" or "GB18030"
   uint64_t rows_in = 0;
   uint64_t rows_out = 0;
   uint64_t rows_rejected = 0;
   uint64_t rows_with_missing = 0;  // rows with any decision decided with missing data
   std::vector<decision_summary> decisions;
   std::vector<reject_sample> first_rejects;  // the first few, for the summary
-  std::vector<std::string> warnings;          // e.g. an optional column absent from the input
+  std::vector<std::string> warnings;         // e.g. an optional column absent from the input
   double seconds = 0;
   uint64_t input_bytes = 0;
 };

@@ -24,12 +24,12 @@ struct source_location {
 
 struct diagnostic {
   severity level = severity::error;
-  std::string code;          // stable identifier, e.g. "E-unknown-name" (see docs/diagnostics.md)
-  source_location location;  // where the problem is
-  std::string message;       // what is wrong, one line
-  std::string hint;          // how to fix it (may be empty)
-  std::string source_line;   // the text of location.line, for the caret display (may be empty)
-  uint32_t caret_length = 1; // code points the caret covers
+  std::string code;           // stable identifier, e.g. "E-unknown-name" (see docs/diagnostics.md)
+  source_location location;   // where the problem is
+  std::string message;        // what is wrong, one line
+  std::string hint;           // how to fix it (may be empty)
+  std::string source_line;    // the text of location.line, for the caret display (may be empty)
+  uint32_t caret_length = 1;  // code points the caret covers
 };
 
 // "file:line:col: error: message [code]" followed by the source line, a caret line and the

@@ -18,7 +18,7 @@ namespace chanrules {
 namespace detail {
 struct program;
 struct result_access;
-}
+}  // namespace detail
 
 class classification {
  public:

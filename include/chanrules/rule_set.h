@@ -57,9 +57,9 @@ struct load_result {
 // What explain() returns for one record.
 struct explanation {
   struct condition_trace {
-    std::string text;      // the predicate as written, e.g. "market_tier <= T3"
-    std::string value;     // the value it saw, e.g. "T4", or "(missing)" / "(none)"
-    std::string result;    // "true", "false" or "unknown"
+    std::string text;    // the predicate as written, e.g. "market_tier <= T3"
+    std::string value;   // the value it saw, e.g. "T4", or "(missing)" / "(none)"
+    std::string result;  // "true", "false" or "unknown"
   };
   struct rule_trace {
     std::string id;
@@ -70,12 +70,12 @@ struct explanation {
   };
   struct decision_trace {
     std::string name;
-    std::string outcome;   // "" when none
-    std::string rule_id;   // rule that fired, "default", or ""
+    std::string outcome;  // "" when none
+    std::string rule_id;  // rule that fired, "default", or ""
     std::vector<std::string> missing_fields;
     std::vector<rule_trace> rules;  // the rules tried, in order, up to the one that fired
   };
-  std::vector<std::string> problems;      // values that could not be read
+  std::vector<std::string> problems;  // values that could not be read
   // In evaluation order; helper decisions (output: false) appear only when a rule needed
   // their value, just before the decision that needed it.
   std::vector<decision_trace> decisions;

@@ -70,7 +70,9 @@ std::string store_text(const program& p, uint32_t field, column& col, size_t row
     }
     case value_type::boolean: {
       auto b = parse_boolean(v);
-      if (!b) return quote_for_message(v) + " is not a boolean (true false 1 0 Y N and the Chinese yes/no)";
+      if (!b)
+        return quote_for_message(v) +
+               " is not a boolean (true false 1 0 Y N and the Chinese yes/no)";
       col.codes[row] = *b ? 1 : 0;
       break;
     }
@@ -90,7 +92,8 @@ std::string store_text(const program& p, uint32_t field, column& col, size_t row
     }
     case value_type::decimal: {
       auto x = parse_decimal(v, !f.min || *f.min < 0);
-      if (!x) return quote_for_message(v) + " is not a decimal number (digits with an optional .digits)";
+      if (!x)
+        return quote_for_message(v) + " is not a decimal number (digits with an optional .digits)";
       if (auto why = check_bounds(f, *x); !why.empty()) return quote_for_message(v) + " is " + why;
       col.decs[row] = *x;
       break;
@@ -102,7 +105,8 @@ std::string store_text(const program& p, uint32_t field, column& col, size_t row
 
 }  // namespace detail
 
-batch::batch(const rule_set& rules, size_t capacity) : impl_(std::make_unique<detail::batch_impl>()) {
+batch::batch(const rule_set& rules, size_t capacity)
+    : impl_(std::make_unique<detail::batch_impl>()) {
   impl_->prog = rules.program();
   for (const auto& f : impl_->prog->m.fields) {
     column c;
@@ -249,8 +253,8 @@ bool batch::add_record(const std::vector<std::string_view>& values, std::string*
                        size_t* bad_field) {
   const auto& fields = impl_->prog->m.fields;
   if (values.size() != fields.size())
-    return fail(why, "the record has " + std::to_string(values.size()) + " values; the rule set has " +
-                         std::to_string(fields.size()) + " fields");
+    return fail(why, "the record has " + std::to_string(values.size()) +
+                         " values; the rule set has " + std::to_string(fields.size()) + " fields");
   size_t row = add_row();
   for (size_t f = 0; f < fields.size(); ++f) {
     std::string problem;
@@ -369,7 +373,8 @@ std::vector<batch::cell_error> batch::set_column_codes(size_t field, const uint1
   for (size_t row = 0; row < n; ++row) {
     bool present = bit_set(valid, row) && codes[row] != no_code;
     if (present && codes[row] >= domain) {
-      errors.push_back({row, "code " + std::to_string(codes[row]) + " is not a value of the field"});
+      errors.push_back(
+          {row, "code " + std::to_string(codes[row]) + " is not a value of the field"});
       present = false;
     }
     col.codes[row] = present ? codes[row] : detail::no_code;

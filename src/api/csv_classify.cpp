@@ -5,7 +5,6 @@
 // their input bytes, which are copied through unchanged. Output and rejects go to
 // temporary files that are renamed into place only at the very end.
 #include <chanrules/csv.h>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,7 +37,8 @@ struct output_target {
     if (path != "-" && ::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
       // The output replaces the file by renaming a temporary over it: a symbolic link would
       // be replaced instead of followed, a device or pipe would be replaced by a file.
-      throw std::runtime_error(path + " exists and is not a regular file; name a file, or '-' "
+      throw std::runtime_error(path +
+                               " exists and is not a regular file; name a file, or '-' "
                                "for standard output");
     if (path == "-") {
       t.stream = std::make_unique<io::fd_sink>(1, "<stdout>");
@@ -128,8 +128,8 @@ class csv_job {
   void read_header() {
     if (!reader_->next()) throw failure("the input is empty: it has no header row");
     if (!reader_->ok())
-      throw failure("line " + std::to_string(reader_->line()) + ": the header cannot be read: " +
-                    reader_->error());
+      throw failure("line " + std::to_string(reader_->line()) +
+                    ": the header cannot be read: " + reader_->error());
     header_size_ = reader_->size();
     column_of_field_.assign(rules_.field_count(), -1);
     for (size_t c = 0; c < reader_->size(); ++c) {
@@ -201,7 +201,8 @@ class csv_job {
   void reject(uint64_t line, const std::string& column, const std::string& reason,
               std::string_view raw) {
     ++summary_.rows_rejected;
-    if (summary_.first_rejects.size() < 10) summary_.first_rejects.push_back({line, column, reason});
+    if (summary_.first_rejects.size() < 10)
+      summary_.first_rejects.push_back({line, column, reason});
     if (rej_writer_) {
       rej_writer_->write_field(std::to_string(line));
       rej_writer_->write_field(column);
@@ -349,7 +350,7 @@ class csv_job {
   std::unique_ptr<io::csv_reader> reader_;
   output_target out_, rej_;
   std::unique_ptr<io::csv_writer> out_writer_, rej_writer_;
-  io::string_sink safe_sink_;                   // --excel-safe: one re-encoded row
+  io::string_sink safe_sink_;  // --excel-safe: one re-encoded row
   std::unique_ptr<io::csv_writer> safe_writer_;
   uint64_t total_bytes_ = 0;
   size_t header_size_ = 0;

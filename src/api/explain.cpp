@@ -3,9 +3,9 @@
 // This is a row-at-a-time interpreter over the checked conditions, deliberately independent
 // of the batch executor (it shares only the compiled lists and name matchers), so the tests
 // can compare the two on random records.
-#include <algorithm>
-
 #include <chanrules/rule_set.h>
+
+#include <algorithm>
 
 #include "exec/batch_impl.h"
 
@@ -22,7 +22,11 @@ const char* tri_text(tri v) { return v == tri::t ? "true" : v == tri::f ? "false
 class row_interpreter {
  public:
   row_interpreter(const program& p, const batch_impl& b, size_t row)
-      : p_(p), m_(p.m), b_(b), row_(row), decided_(m_.decisions.size(), no_code),
+      : p_(p),
+        m_(p.m),
+        b_(b),
+        row_(row),
+        decided_(m_.decisions.size(), no_code),
         evaluated_(m_.decisions.size(), false),
         missing_of_(m_.decisions.size()) {}
 
@@ -186,8 +190,10 @@ class row_interpreter {
         case cond_kind::and_: {
           tri r = tri::t;
           for (uint32_t ch : n.children) {
-            if (values[ch] == tri::f) r = tri::f;
-            else if (values[ch] == tri::u && r != tri::f) r = tri::u;
+            if (values[ch] == tri::f)
+              r = tri::f;
+            else if (values[ch] == tri::u && r != tri::f)
+              r = tri::u;
           }
           values[i] = r;
           break;
@@ -195,8 +201,10 @@ class row_interpreter {
         case cond_kind::or_: {
           tri r = tri::f;
           for (uint32_t ch : n.children) {
-            if (values[ch] == tri::t) r = tri::t;
-            else if (values[ch] == tri::u && r != tri::t) r = tri::u;
+            if (values[ch] == tri::t)
+              r = tri::t;
+            else if (values[ch] == tri::u && r != tri::t)
+              r = tri::u;
           }
           values[i] = r;
           break;
@@ -238,7 +246,8 @@ class row_interpreter {
           code = src.present ? r.then.remap[src.code] : no_code;
           if (code != no_code && r.then.source.kind == source_kind::decision)
             inherited = missing_of_[r.then.source.index];
-          if (code == no_code) trace.result = "true (but " + m_.name_of(r.then.source) + " has no value)";
+          if (code == no_code)
+            trace.result = "true (but " + m_.name_of(r.then.source) + " has no value)";
         }
         if (code != no_code) {
           trace.fired = true;
@@ -342,7 +351,8 @@ explanation rule_set::explain(const std::map<std::string, std::string>& record) 
       continue;
     }
     std::string why;
-    if (!b.set_text(row, f, text, &why)) problems.push_back(name + ": " + why + " (read as missing)");
+    if (!b.set_text(row, f, text, &why))
+      problems.push_back(name + ": " + why + " (read as missing)");
   }
   explanation e = explain(b, row);
   e.problems.insert(e.problems.begin(), problems.begin(), problems.end());
@@ -453,7 +463,7 @@ std::vector<test_outcome> rule_set::run_tests() const {
       if (c.rule_indices(d)[0] != rule) {
         std::string want = rule == classification::by_default ? std::string("default")
                            : rule == classification::no_rule  ? std::string("(none)")
-                                                               : m.decisions[d].rules[rule].id;
+                                                              : m.decisions[d].rules[rule].id;
         std::string got(c.rule_id(d, 0));
         r.failures.push_back(m.decisions[d].name + ": expected rule " + want + ", got " +
                              (got.empty() ? "(none)" : got));

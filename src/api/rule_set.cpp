@@ -68,10 +68,10 @@ load_result run_pipeline(const detail::source_ptr& file, const std::string& base
   } catch (const std::exception& e) {
     // Every stage reports problems as diagnostics; reaching this is a bug in chanrules,
     // reported as an error rather than a crash.
-    result.diagnostics.push_back(detail::make_diagnostic(
-        severity::error, "E-internal", detail::source_pos{file, 0},
-        std::string("internal error while loading: ") + e.what(),
-        "please report this rule set to the chanrules maintainers"));
+    result.diagnostics.push_back(
+        detail::make_diagnostic(severity::error, "E-internal", detail::source_pos{file, 0},
+                                std::string("internal error while loading: ") + e.what(),
+                                "please report this rule set to the chanrules maintainers"));
   }
   sort_diagnostics(result.diagnostics);
   return result;
@@ -165,8 +165,7 @@ std::string rule_set::graph_dot() const { return detail::to_dot(program_->m); }
 // --- classification ------------------------------------------------------------------------
 
 namespace detail {
-void result_access::prepare(classification& c, std::shared_ptr<const program> prog,
-                            size_t rows) {
+void result_access::prepare(classification& c, std::shared_ptr<const program> prog, size_t rows) {
   // Sizes only: the executor initialises every cell of every decision, vector by vector,
   // while those cells are in cache anyway.
   size_t decisions = prog->m.decisions.size();

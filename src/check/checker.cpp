@@ -156,8 +156,8 @@ class checker {
     diags_.push_back(
         make_diagnostic(severity::error, code, pos, std::move(message), std::move(hint), length));
   }
-  void warning(const source_pos& pos, const char* code, std::string message,
-               std::string hint = {}, size_t length = 1) {
+  void warning(const source_pos& pos, const char* code, std::string message, std::string hint = {},
+               size_t length = 1) {
     diags_.push_back(
         make_diagnostic(severity::warning, code, pos, std::move(message), std::move(hint), length));
   }
@@ -181,10 +181,10 @@ class checker {
       for (size_t j = 0; j < i; ++j) {
         if (all[j]->text == n.text) {
           source_location first = all[j]->pos.file->location_of(all[j]->pos.offset);
-          error(n.pos, "E-duplicate-name",
-                "the name '" + n.text + "' is already used (line " + std::to_string(first.line) +
-                    ")",
-                "fields, lists, named sets and decisions share one namespace", n.text.size());
+          error(
+              n.pos, "E-duplicate-name",
+              "the name '" + n.text + "' is already used (line " + std::to_string(first.line) + ")",
+              "fields, lists, named sets and decisions share one namespace", n.text.size());
           break;
         }
       }
@@ -287,8 +287,9 @@ class checker {
       return std::nullopt;
     }
     if (m_.fields[*i].type != value_type::string) {
-      error(name.pos, "E-type", what + " needs a string field; '" + name.text + "' is " +
-                                    to_string(m_.fields[*i].type));
+      error(
+          name.pos, "E-type",
+          what + " needs a string field; '" + name.text + "' is " + to_string(m_.fields[*i].type));
       return std::nullopt;
     }
     return i;
@@ -312,7 +313,8 @@ class checker {
         l.values.add(v.text);
       }
       if (!l.membership && d.values.empty())
-        error(d.name.pos, "E-list-values", "list '" + l.name + "' has a 'value' column but no 'values'",
+        error(d.name.pos, "E-list-values",
+              "list '" + l.name + "' has a 'value' column but no 'values'",
               "list the allowed values in priority order, e.g. values: [SKA, RKA]");
       if (l.membership && !d.values.empty())
         error(d.values.front().pos, "E-list-values", "'values' needs a 'value' column name");
@@ -386,8 +388,8 @@ class checker {
         }
         if (reader.size() != columns) {
           list_problem(severity::warning, "W-list-row", l, reader.line(), reader.raw(),
-                       "row skipped: " + std::to_string(reader.size()) + " fields, the header has " +
-                           std::to_string(columns));
+                       "row skipped: " + std::to_string(reader.size()) +
+                           " fields, the header has " + std::to_string(columns));
           continue;
         }
         std::string k(trim_blanks(reader[static_cast<size_t>(key_at)]));
@@ -435,7 +437,8 @@ class checker {
       if (d.match.text != "contains")
         error(d.match.pos, "E-match", "unknown match mode '" + d.match.text + "'",
               "the supported mode is 'contains'");
-      if (d.entries.empty()) error(d.name.pos, "E-named-set", "named set '" + s.name + "' has no entries");
+      if (d.entries.empty())
+        error(d.name.pos, "E-named-set", "named set '" + s.name + "' has no entries");
       for (const named_set_entry& e : d.entries) {
         if (e.key.text.empty() || s.keys.find(e.key.text)) {
           error(e.key.pos, "E-named-set",
@@ -443,7 +446,8 @@ class checker {
                                    : "the key '" + e.key.text + "' is listed twice");
           continue;
         }
-        if (e.aliases.empty()) error(e.key.pos, "E-named-set", "entry '" + e.key.text + "' has no aliases");
+        if (e.aliases.empty())
+          error(e.key.pos, "E-named-set", "entry '" + e.key.text + "' has no aliases");
         std::vector<std::string> aliases;
         for (const located& a : e.aliases) {
           if (a.text.empty()) {
@@ -584,7 +588,8 @@ class checker {
     for (uint32_t di = 0; di < ast_.decisions.size(); ++di) {
       const decision_decl& d = ast_.decisions[di];
       decision_info& info = m_.decisions[di];
-      if (d.rules.empty()) error(d.name.pos, "E-no-rules", "decision '" + info.name + "' has no rules");
+      if (d.rules.empty())
+        error(d.name.pos, "E-no-rules", "decision '" + info.name + "' has no rules");
       std::set<std::string> ids;
       for (const rule_decl& r : d.rules) {
         if (++total_rules > settings_.max_rules) {
@@ -691,7 +696,8 @@ class checker {
     }
     predicate p;
     p.subject = *ref;
-    p.text = std::string(std::string_view(r.when.text).substr(n.span.begin, n.span.end - n.span.begin));
+    p.text =
+        std::string(std::string_view(r.when.text).substr(n.span.begin, n.span.end - n.span.begin));
     p.missing_field = missing_field_of(*ref);
     value_type type = m_.type_of(*ref);
     const std::string& name = n.operand;
@@ -704,9 +710,10 @@ class checker {
     }
     if (n.kind == expr::node_kind::truthy) {
       if (type != value_type::boolean) {
-        cond_error(r, n.operand_span, "E-type",
-                   "'" + name + "' is " + to_string(type) + ", not a boolean; compare it with a value",
-                   "e.g. " + name + " == ...");
+        cond_error(
+            r, n.operand_span, "E-type",
+            "'" + name + "' is " + to_string(type) + ", not a boolean; compare it with a value",
+            "e.g. " + name + " == ...");
         return std::nullopt;
       }
       p.kind = pred_kind::code_in_set;
@@ -727,8 +734,9 @@ class checker {
         if (ordering && (is_string || type == value_type::boolean || !dom->ordered)) {
           cond_error(r, n.span, "E-not-ordered",
                      "'" + name + "' has no order, so " +
-                         (n.kind == expr::node_kind::between ? std::string("'between'")
-                                                             : "'" + std::string(expr::to_string(n.op)) + "'") +
+                         (n.kind == expr::node_kind::between
+                              ? std::string("'between'")
+                              : "'" + std::string(expr::to_string(n.op)) + "'") +
                          " does not apply",
                      is_string || type == value_type::boolean
                          ? "compare with ==, != or in [...]"
@@ -767,7 +775,8 @@ class checker {
               for (uint16_t c = 0; c <= k; ++c) codes.push_back(c);
               break;
             case expr::cmp_op::gt:
-              for (uint32_t c = k + 1u; c < dom->size(); ++c) codes.push_back(static_cast<uint16_t>(c));
+              for (uint32_t c = k + 1u; c < dom->size(); ++c)
+                codes.push_back(static_cast<uint16_t>(c));
               break;
             case expr::cmp_op::ge:
               for (uint32_t c = k; c < dom->size(); ++c) codes.push_back(static_cast<uint16_t>(c));
@@ -939,7 +948,8 @@ class checker {
     const std::string& name = m_.name_of(ref);
     if (type == value_type::boolean) {
       if (lit.kind != expr::literal_kind::boolean) {
-        cond_error(r, lit.span, "E-type", "'" + name + "' is a boolean; compare it with true or false");
+        cond_error(r, lit.span, "E-type",
+                   "'" + name + "' is a boolean; compare it with true or false");
         return std::nullopt;
       }
       return static_cast<uint16_t>(lit.text == "true" ? 1 : 0);
@@ -977,7 +987,8 @@ class checker {
     if (type == value_type::date) {
       if (lit.kind == expr::literal_kind::date)
         if (auto d = parse_date(lit.text)) return static_cast<decimal_key>(*d);
-      cond_error(r, lit.span, "E-type", "'" + name + "' is a date; compare it with a date like 2009-10-19");
+      cond_error(r, lit.span, "E-type",
+                 "'" + name + "' is a date; compare it with a date like 2009-10-19");
       return std::nullopt;
     }
     if (lit.kind != expr::literal_kind::number) {
@@ -988,7 +999,8 @@ class checker {
     }
     auto k = parse_decimal(lit.text);
     if (!k) {
-      cond_error(r, lit.span, "E-bad-number", "'" + lit.text + "' is not a number chanrules can hold",
+      cond_error(r, lit.span, "E-bad-number",
+                 "'" + lit.text + "' is not a number chanrules can hold",
                  "at most 18 digits before and 18 after the point");
       return std::nullopt;
     }
@@ -1004,7 +1016,8 @@ class checker {
       tc.pos = t.pos;
       for (const auto& [k, v] : t.record) {
         if (!field_index(k)) {
-          error(k.pos, "E-unknown-field", "unknown field '" + k.text + "' in test '" + tc.name + "'",
+          error(k.pos, "E-unknown-field",
+                "unknown field '" + k.text + "' in test '" + tc.name + "'",
                 suggest(k.text, any_field), k.text.size());
           continue;
         }
@@ -1013,7 +1026,8 @@ class checker {
       auto decision_of = [&](const located& k) -> std::optional<uint32_t> {
         for (uint32_t i = 0; i < m_.decisions.size(); ++i)
           if (m_.decisions[i].name == k.text) return i;
-        error(k.pos, "E-unknown-decision", "unknown decision '" + k.text + "' in test '" + tc.name + "'",
+        error(k.pos, "E-unknown-decision",
+              "unknown decision '" + k.text + "' in test '" + tc.name + "'",
               suggest(k.text, any_decision), k.text.size());
         return std::nullopt;
       };
@@ -1026,8 +1040,7 @@ class checker {
         }
         auto code = m_.decisions[*d].outcomes.find(v.text);
         if (!code) {
-          error(v.pos, "E-not-in-domain",
-                "'" + v.text + "' is not an outcome of '" + k.text + "'",
+          error(v.pos, "E-not-in-domain", "'" + v.text + "' is not an outcome of '" + k.text + "'",
                 "outcomes: " + join_labels(m_.decisions[*d].outcomes), v.text.size());
           continue;
         }
@@ -1061,8 +1074,8 @@ class checker {
         for (const located& f : list) {
           auto i = field_index(f);
           if (!i) {
-            error(f.pos, "E-unknown-field", "unknown field '" + f.text + "'", suggest(f.text, any_field),
-                  f.text.size());
+            error(f.pos, "E-unknown-field", "unknown field '" + f.text + "'",
+                  suggest(f.text, any_field), f.text.size());
             continue;
           }
           fields.push_back(*i);

@@ -61,8 +61,8 @@ struct field_info {
   bool required = false;
   bool unique = false;
   bool trim = true;
-  domain values;                       // enumeration
-  std::optional<decimal_key> min, max; // integer/date as plain integers cast; decimal as keys
+  domain values;                        // enumeration
+  std::optional<decimal_key> min, max;  // integer/date as plain integers cast; decimal as keys
   std::string description;
   source_pos pos;
   // String fields compared with literals get a code column at batch-build time: the literal's
@@ -75,8 +75,8 @@ struct field_info {
 struct list_info {
   std::string name;
   uint32_t key_field = 0;
-  bool membership = false;       // no value column: a boolean "is listed"
-  domain values;                 // value labels in priority order
+  bool membership = false;                            // no value column: a boolean "is listed"
+  domain values;                                      // value labels in priority order
   std::unordered_map<std::string, uint16_t> entries;  // key -> value code (membership: 0)
   std::string path;
   source_pos pos;
@@ -86,7 +86,7 @@ struct list_info {
 struct named_set_info {
   std::string name;
   uint32_t field = 0;
-  domain keys;                                 // entry keys in tie order
+  domain keys;                                    // entry keys in tie order
   std::vector<std::vector<std::string>> aliases;  // per entry, as written
   source_pos pos;
   std::string description;
@@ -111,10 +111,10 @@ enum class pred_kind : uint8_t {
 struct predicate {
   pred_kind kind = pred_kind::code_in_set;
   value_ref subject;
-  bool negated = false;            // ranges and is_missing
-  std::vector<uint16_t> codes;     // code_in_set: the codes that make it true (sorted)
-  decimal_key lo = 0, hi = 0;      // ranges (integers and dates are stored widened)
-  std::string text;                // as written, for explanations
+  bool negated = false;         // ranges and is_missing
+  std::vector<uint16_t> codes;  // code_in_set: the codes that make it true (sorted)
+  decimal_key lo = 0, hi = 0;   // ranges (integers and dates are stored widened)
+  std::string text;             // as written, for explanations
   // The input field whose missing value makes this predicate unknown, or -1.
   int missing_field = -1;
 
@@ -129,8 +129,8 @@ enum class cond_kind : uint8_t { and_, or_, not_, constant, pred };
 struct cond_node {
   cond_kind kind = cond_kind::constant;
   std::vector<uint32_t> children;
-  uint32_t pred = 0;        // index into model::predicates
-  bool value = false;       // constant
+  uint32_t pred = 0;   // index into model::predicates
+  bool value = false;  // constant
 };
 
 // A condition: nodes in post-order (children before parents); the last node is the root.
@@ -140,9 +140,9 @@ struct condition {
 
 struct outcome {
   bool from = false;
-  uint16_t code = no_code;       // constant: code in the decision's domain
-  value_ref source;              // from: the value copied
-  std::vector<uint16_t> remap;   // from: source code -> decision code
+  uint16_t code = no_code;      // constant: code in the decision's domain
+  value_ref source;             // from: the value copied
+  std::vector<uint16_t> remap;  // from: source code -> decision code
 };
 
 struct rule_info {
@@ -183,8 +183,8 @@ struct model {
   std::vector<decision_info> decisions;
   std::vector<predicate> predicates;
   std::vector<test_case> tests;
-  std::vector<uint32_t> missable_fields;  // field indices of fields that can be missing
-  std::vector<uint32_t> evaluation_order; // decisions in dependency order (graph stage)
+  std::vector<uint32_t> missable_fields;   // field indices of fields that can be missing
+  std::vector<uint32_t> evaluation_order;  // decisions in dependency order (graph stage)
 
   std::optional<value_ref> lookup(std::string_view name) const;
   const domain* domain_of(value_ref ref) const;  // enum-like values; nullptr otherwise

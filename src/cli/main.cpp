@@ -214,7 +214,8 @@ void print_summary(std::ostream& out, const chanrules::csv_summary& s) {
       }
     if (d.no_outcome > 0) {
       char number[32];
-      std::snprintf(number, sizeof number, "%10llu\n", static_cast<unsigned long long>(d.no_outcome));
+      std::snprintf(number, sizeof number, "%10llu\n",
+                    static_cast<unsigned long long>(d.no_outcome));
       out << "  (no outcome)    " << number;
     }
     if (d.with_missing > 0) out << "  decided with missing data: " << d.with_missing << "\n";
@@ -430,7 +431,8 @@ int cmd_explain(int argc, char** argv) {
     for (size_t i = 1; i < a.positional.size(); ++i) {
       const std::string& kv = a.positional[i];
       auto eq = kv.find('=');
-      if (eq == std::string::npos) return usage_error("explain", "expected field=value, got '" + kv + "'");
+      if (eq == std::string::npos)
+        return usage_error("explain", "expected field=value, got '" + kv + "'");
       record[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
   }

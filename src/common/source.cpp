@@ -167,8 +167,8 @@ source_location source_file::location_of(size_t offset) const {
   source_location loc;
   loc.file = path_;
   loc.line = static_cast<uint32_t>(line_index + 1);
-  loc.column =
-      static_cast<uint32_t>(count_code_points(std::string_view(text_).substr(start, offset - start)) + 1);
+  loc.column = static_cast<uint32_t>(
+      count_code_points(std::string_view(text_).substr(start, offset - start)) + 1);
   return loc;
 }
 
@@ -200,8 +200,8 @@ diagnostic make_diagnostic(severity level, std::string code, const source_pos& p
   if (pos.file) {
     d.location = pos.file->location_of(pos.offset);
     d.source_line = std::string(pos.file->line_text(d.location.line));
-    std::string_view rest = std::string_view(pos.file->text()).substr(
-        std::min(pos.offset, pos.file->text().size()));
+    std::string_view rest =
+        std::string_view(pos.file->text()).substr(std::min(pos.offset, pos.file->text().size()));
     rest = rest.substr(0, std::min(length, rest.size()));
     d.caret_length = static_cast<uint32_t>(std::max<size_t>(1, count_code_points(rest)));
   }

@@ -266,8 +266,8 @@ std::string program::dump() const {
       return d.outcomes.labels[o.code];
     };
     for (size_t i = 0; i < cd.rules.size(); ++i)
-      out << "    " << d.rules[i].id << ": n" << cd.rules[i].node << " -> " << show(cd.rules[i].then)
-          << "\n";
+      out << "    " << d.rules[i].id << ": n" << cd.rules[i].node << " -> "
+          << show(cd.rules[i].then) << "\n";
     if (cd.fallback) out << "    default -> " << show(*cd.fallback) << "\n";
   }
   for (const key_index& k : key_indexes) {

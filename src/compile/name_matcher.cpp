@@ -49,7 +49,6 @@ std::string name_matcher::normalize(std::string_view text) {
   return out;
 }
 
-
 namespace {
 
 // Raw spellings of one normalized character (lower-case ASCII or any other UTF-8 character).
@@ -167,8 +166,8 @@ __attribute__((target("avx2"))) bool name_matcher::may_match(const unsigned char
     __m256i r = _mm256_and_si256(nibble_lookup(text + at, lo0, hi0, low4),
                                  nibble_lookup(text + at + 1, lo1, hi1, low4));
     r = _mm256_and_si256(r, nibble_lookup(text + at + 2, lo2, hi2, low4));
-    uint32_t none = static_cast<uint32_t>(
-        _mm256_movemask_epi8(_mm256_cmpeq_epi8(r, _mm256_setzero_si256())));
+    uint32_t none =
+        static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(r, _mm256_setzero_si256())));
     uint32_t candidates = ~none;
     size_t left = starts - at;
     if (left < 32) candidates &= (1u << left) - 1;
@@ -198,7 +197,8 @@ name_matcher::name_matcher(const std::vector<std::vector<std::string>>& aliases)
         }
         s = static_cast<uint32_t>(trie[s][c]);
       }
-      out[s] = std::min<uint32_t>(out[s], static_cast<uint32_t>(std::min<size_t>(entry, kNone - 1)));
+      out[s] =
+          std::min<uint32_t>(out[s], static_cast<uint32_t>(std::min<size_t>(entry, kNone - 1)));
     }
   }
   if (aliases.size() >= kNone) throw std::length_error("a named set holds at most 4094 entries");
@@ -237,8 +237,8 @@ name_matcher::name_matcher(const std::vector<std::vector<std::string>>& aliases)
   //    A prefix that turns out not to fold is replayed byte by byte, as the on-the-fly
   //    normalizer in normalize() does.
   enum prefix : uint32_t { none, ef, ef_bc, ef_bd, e3, e3_80, prefixes };
-  const std::vector<std::vector<unsigned>> bytes_of = {{}, {0xEF}, {0xEF, 0xBC}, {0xEF, 0xBD},
-                                                       {0xE3}, {0xE3, 0x80}};
+  const std::vector<std::vector<unsigned>> bytes_of = {{},           {0xEF}, {0xEF, 0xBC},
+                                                       {0xEF, 0xBD}, {0xE3}, {0xE3, 0x80}};
   states_ = n * prefixes;
   if (states_ > 65536) throw std::length_error("named set too large for its automaton");
   auto id = [&](uint32_t s, uint32_t pre) { return static_cast<uint32_t>(s * prefixes + pre); };
@@ -253,9 +253,8 @@ name_matcher::name_matcher(const std::vector<std::vector<std::string>>& aliases)
         if (pending.size() == 1 && (b == 0xEF || b == 0xE3)) {
           next_state = s;
           next_pre = b == 0xEF ? ef : e3;
-        } else if (pending.size() == 2 &&
-                   ((pending[0] == 0xEF && (b == 0xBC || b == 0xBD)) ||
-                    (pending[0] == 0xE3 && b == 0x80))) {
+        } else if (pending.size() == 2 && ((pending[0] == 0xEF && (b == 0xBC || b == 0xBD)) ||
+                                           (pending[0] == 0xE3 && b == 0x80))) {
           next_state = s;
           next_pre = pending[0] == 0xE3 ? e3_80 : (b == 0xBC ? ef_bc : ef_bd);
         } else if (pending.size() == 3 && fold_wide(pending[0], pending[1], pending[2]) != 0) {
@@ -284,7 +283,8 @@ name_matcher::name_matcher(const std::vector<std::vector<std::string>>& aliases)
   for (unsigned b = 0; b < 256; ++b) {
     std::vector<uint32_t> column(states_);
     for (size_t st = 0; st < states_; ++st) column[st] = delta_[st * 256 + b];
-    auto [it, inserted] = class_of_column.emplace(std::move(column), static_cast<uint8_t>(representative.size()));
+    auto [it, inserted] =
+        class_of_column.emplace(std::move(column), static_cast<uint8_t>(representative.size()));
     if (inserted) representative.push_back(b);
     class_of_[b] = it->second;
   }
@@ -327,7 +327,8 @@ name_matcher::name_matcher(const std::vector<std::vector<std::string>>& aliases)
       renumber[block[st]] = next_id++;
     }
   states_ = blocks;
-  if (states_ * classes_ > kStateMask) throw std::length_error("named set too large for its automaton");
+  if (states_ * classes_ > kStateMask)
+    throw std::length_error("named set too large for its automaton");
   std::vector<uint32_t> compact(states_ * classes_);
   for (size_t st = 0; st < states_; ++st)
     for (size_t c = 0; c < classes_; ++c) {
@@ -358,19 +359,22 @@ void name_matcher::match_many(const char* arena, size_t arena_size, const uint32
     bool scan[kChunk];
     for (size_t i = 0; i < n; ++i) {
       size_t r = chunk + i;
-      scan[i] = present[r] && (!prefilter_ || prefiltered(arena, arena_size, offsets[r], lengths[r]));
+      scan[i] =
+          present[r] && (!prefilter_ || prefiltered(arena, arena_size, offsets[r], lengths[r]));
       if (!scan[i]) {
         out[r] = no_match;
         continue;
       }
       ++start[std::min<size_t>(lengths[r], kBuckets - 1) + 1];
     }
-    for (size_t b = 1; b <= kBuckets; ++b) start[b] = static_cast<uint16_t>(start[b] + start[b - 1]);
+    for (size_t b = 1; b <= kBuckets; ++b)
+      start[b] = static_cast<uint16_t>(start[b] + start[b - 1]);
     const size_t present_count = start[kBuckets];
     uint32_t order[kChunk];
     for (size_t i = 0; i < n; ++i) {
       size_t r = chunk + i;
-      if (scan[i]) order[start[std::min<size_t>(lengths[r], kBuckets - 1)]++] = static_cast<uint32_t>(r);
+      if (scan[i])
+        order[start[std::min<size_t>(lengths[r], kBuckets - 1)]++] = static_cast<uint32_t>(r);
     }
     size_t g = 0;
     for (; g + kLanes <= present_count; g += kLanes) {

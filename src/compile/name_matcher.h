@@ -45,8 +45,7 @@ class name_matcher {
   // `arena_size` bounds the arena: the prefilter reads a little past each text and must not
   // read past the arena.
   void match_many(const char* arena, size_t arena_size, const uint32_t* offsets,
-                  const uint32_t* lengths, const bool* present, size_t count,
-                  uint16_t* out) const;
+                  const uint32_t* lengths, const bool* present, size_t count, uint16_t* out) const;
 
   // True when the SIMD prefilter is in use (see prefilter_).
   bool has_prefilter() const { return prefilter_; }

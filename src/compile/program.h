@@ -39,17 +39,17 @@ struct compiled_node {
   std::vector<uint32_t> children;  // indices of earlier nodes
   uint32_t pred = 0;
   bool value = false;
-  bool can_be_unknown = false;     // some predicate below can be unknown
+  bool can_be_unknown = false;  // some predicate below can be unknown
 };
 
 struct compiled_rule {
-  uint32_t node = 0;                       // root condition node
+  uint32_t node = 0;  // root condition node
   outcome then;
-  std::vector<uint32_t> missable_fields;   // field indices that can make it unknown
+  std::vector<uint32_t> missable_fields;  // field indices that can make it unknown
 };
 
 struct compiled_decision {
-  uint32_t decision = 0;                   // index in model::decisions
+  uint32_t decision = 0;  // index in model::decisions
   std::vector<compiled_rule> rules;
   std::optional<outcome> fallback;
 };
@@ -58,23 +58,23 @@ struct compiled_decision {
 struct key_index {
   uint32_t key_field = 0;
   string_table table;
-  std::vector<uint32_t> lists;   // list indices merged here
-  std::vector<uint16_t> codes;   // entry * lists.size() + position -> value code (no_code: absent)
+  std::vector<uint32_t> lists;  // list indices merged here
+  std::vector<uint16_t> codes;  // entry * lists.size() + position -> value code (no_code: absent)
 };
 
 struct program {
   model m;
   std::vector<compiled_pred> preds;
   std::vector<compiled_node> nodes;
-  std::vector<compiled_decision> plan;         // evaluation order
+  std::vector<compiled_decision> plan;  // evaluation order
   std::vector<key_index> key_indexes;
   std::vector<std::pair<uint32_t, uint32_t>> list_slot;  // list -> (key_index, position)
-  std::vector<int> key_index_of_field;  // field -> key_index keyed by it, or -1
+  std::vector<int> key_index_of_field;                   // field -> key_index keyed by it, or -1
   // Decisions evaluated for every row: outputs, and helpers whose value a condition tests
   // (so that a helper's value for a row never depends on the other rows of its vector).
   // Other helpers (used only through `from`) run just for the rows that copy them.
   std::vector<bool> evaluate_always;
-  std::vector<name_matcher> matchers;          // per named set
+  std::vector<name_matcher> matchers;  // per named set
   size_t missing_words = 1;  // words per row of the missing-field bitset (bit = field index)
 
   // Readable listing of the program (tests compare against it; `chanrules check --dump`).

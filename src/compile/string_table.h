@@ -41,7 +41,8 @@ inline uint64_t hash_bytes(std::string_view s) {
   } else if (n >= 4) {
     h = (h ^ (load32(p) << 32 | load32(p + n - 4))) * k;
   } else if (n > 0) {
-    uint64_t w = static_cast<unsigned char>(p[0]) | uint64_t{static_cast<unsigned char>(p[n / 2])} << 8 |
+    uint64_t w = static_cast<unsigned char>(p[0]) |
+                 uint64_t{static_cast<unsigned char>(p[n / 2])} << 8 |
                  uint64_t{static_cast<unsigned char>(p[n - 1])} << 16;
     h = (h ^ w) * k;
   }
@@ -68,8 +69,7 @@ class string_table {
       if (s.tag == 0) return not_found;
       if (s.tag == tag) {
         uint32_t b = offsets_[s.entry], e = offsets_[s.entry + 1];
-        if (e - b == key.size() && equal(arena_.data() + b, key.data(), key.size()))
-          return s.entry;
+        if (e - b == key.size() && equal(arena_.data() + b, key.data(), key.size())) return s.entry;
       }
     }
   }

@@ -16,16 +16,16 @@ namespace chanrules::detail {
 
 struct column {
   value_type type = value_type::string;
-  std::vector<uint16_t> codes;        // enum, boolean, string (literal code / "other")
-  std::vector<int64_t> ints;          // integer, date
-  std::vector<decimal_key> decs;      // decimal
-  std::vector<uint32_t> str_off;      // string: offset into arena
-  std::vector<uint32_t> str_len;      // string: length
-  std::string arena;                  // string bytes
+  std::vector<uint16_t> codes;    // enum, boolean, string (literal code / "other")
+  std::vector<int64_t> ints;      // integer, date
+  std::vector<decimal_key> decs;  // decimal
+  std::vector<uint32_t> str_off;  // string: offset into arena
+  std::vector<uint32_t> str_len;  // string: length
+  std::string arena;              // string bytes
   // String fields that key lists: the key's entry in the program's list table, looked up
   // once when the cell is stored (string_table::not_found when not listed).
   std::vector<uint32_t> key_entry;
-  std::vector<uint64_t> valid;        // bit per row
+  std::vector<uint64_t> valid;  // bit per row
 
   bool is_valid(size_t row) const { return (valid[row >> 6] >> (row & 63)) & 1; }
   std::string_view text(size_t row) const {

@@ -34,8 +34,7 @@ struct mask {
 
 class executor {
  public:
-  executor(const program& p, const batch_impl& b, classification& out)
-      : p_(p), b_(b), out_(out) {
+  executor(const program& p, const batch_impl& b, classification& out) : p_(p), b_(b), out_(out) {
     pred_masks_.resize(p.preds.size());
     pred_done_.resize(p.preds.size());
     node_masks_.resize(p.nodes.size());
@@ -335,8 +334,8 @@ class executor {
     if (!any) return;
     uint16_t* outcome = result_access::outcomes(out_)[decision].data() + start_;
     uint16_t* rule = result_access::rules(out_)[decision].data() + start_;
-    uint64_t* missing = result_access::missing(out_)[decision].data() +
-                        start_ * result_access::missing_words(out_);
+    uint64_t* missing =
+        result_access::missing(out_)[decision].data() + start_ * result_access::missing_words(out_);
     for (size_t r = 0; r < d.rules.size() && any; ++r) {
       const compiled_rule& cr = d.rules[r];
       const mask& m = node(cr.node);
@@ -356,7 +355,8 @@ class executor {
               continue;
             }
             code = cr.then.remap[src];
-            if (cr.then.source.kind == source_kind::decision) inherit_missing(cr.then.source, i, missing);
+            if (cr.then.source.kind == source_kind::decision)
+              inherit_missing(cr.then.source, i, missing);
           }
           outcome[i] = code;
           rule[i] = static_cast<uint16_t>(r);
@@ -403,7 +403,8 @@ class executor {
   // was decided with: the copy is as uncertain as its source.
   void inherit_missing(value_ref source, size_t i, uint64_t* missing) {
     const size_t stride = result_access::missing_words(out_);
-    const uint64_t* from = result_access::missing(out_)[source.index].data() + (start_ + i) * stride;
+    const uint64_t* from =
+        result_access::missing(out_)[source.index].data() + (start_ + i) * stride;
     for (size_t w = 0; w < stride; ++w) missing[i * stride + w] |= from[w];
   }
 

@@ -32,8 +32,8 @@ void codes_to_mask_portable(const uint16_t* codes, size_t n, const uint64_t* tab
   }
 }
 
-void int_range_to_mask_portable(const int64_t* v, size_t n, int64_t lo, int64_t hi,
-                                bool negated, uint64_t* out) {
+void int_range_to_mask_portable(const int64_t* v, size_t n, int64_t lo, int64_t hi, bool negated,
+                                uint64_t* out) {
   const uint64_t flip = negated ? 1 : 0;
   for (size_t base = 0; base < n; base += 64) {
     size_t count = std::min<size_t>(64, n - base);
@@ -72,18 +72,22 @@ __attribute__((target("avx2"))) void codes_to_mask_avx2(const uint16_t* codes, s
   size_t full = n / 32 * 32;
   uint32_t halves[2] = {0, 0};
   for (size_t base = 0; base < full; base += 32) {
-    __m256i a = _mm256_add_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + base)), one);
-    __m256i b =
-        _mm256_add_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + base + 16)), one);
+    __m256i a =
+        _mm256_add_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + base)), one);
+    __m256i b = _mm256_add_epi16(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + base + 16)), one);
     // Codes + 1 are at most 64 here, so saturation never changes a value; no_code + 1 == 0.
     __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0xD8);
     __m256i lo = _mm256_and_si256(packed, low4);
     __m256i hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low4);
     __m256i r = _mm256_andnot_si256(_mm256_cmpgt_epi8(hi, _mm256_setzero_si256()),
                                     _mm256_shuffle_epi8(t0, lo));
-    r = _mm256_or_si256(r, _mm256_and_si256(_mm256_cmpeq_epi8(hi, h1), _mm256_shuffle_epi8(t1, lo)));
-    r = _mm256_or_si256(r, _mm256_and_si256(_mm256_cmpeq_epi8(hi, h2), _mm256_shuffle_epi8(t2, lo)));
-    r = _mm256_or_si256(r, _mm256_and_si256(_mm256_cmpeq_epi8(hi, h3), _mm256_shuffle_epi8(t3, lo)));
+    r = _mm256_or_si256(r,
+                        _mm256_and_si256(_mm256_cmpeq_epi8(hi, h1), _mm256_shuffle_epi8(t1, lo)));
+    r = _mm256_or_si256(r,
+                        _mm256_and_si256(_mm256_cmpeq_epi8(hi, h2), _mm256_shuffle_epi8(t2, lo)));
+    r = _mm256_or_si256(r,
+                        _mm256_and_si256(_mm256_cmpeq_epi8(hi, h3), _mm256_shuffle_epi8(t3, lo)));
     uint32_t bits = static_cast<uint32_t>(_mm256_movemask_epi8(r));
     halves[(base / 32) & 1] = bits;
     if ((base / 32) & 1) out[base / 64] = uint64_t{halves[0]} | (uint64_t{halves[1]} << 32);
@@ -105,7 +109,8 @@ __attribute__((target("avx2"))) void codes_to_mask_avx2(const uint16_t* codes, s
 
 // Four rows per step: two signed 64-bit comparisons, movemask of the doubles' sign bits.
 __attribute__((target("avx2"))) void int_range_to_mask_avx2(const int64_t* v, size_t n, int64_t lo,
-                                                            int64_t hi, bool negated, uint64_t* out) {
+                                                            int64_t hi, bool negated,
+                                                            uint64_t* out) {
   const __m256i vlo = _mm256_set1_epi64x(lo), vhi = _mm256_set1_epi64x(hi);
   const uint64_t flip = negated ? ~uint64_t{0} : 0;
   for (size_t base = 0; base < n; base += 64) {

@@ -20,8 +20,8 @@ void int_range_to_mask(const int64_t* v, size_t n, int64_t lo, int64_t hi, bool 
 // The portable versions, exposed for tests.
 void codes_to_mask_portable(const uint16_t* codes, size_t n, const uint64_t* table,
                             size_t table_words, uint64_t* out);
-void int_range_to_mask_portable(const int64_t* v, size_t n, int64_t lo, int64_t hi,
-                                bool negated, uint64_t* out);
+void int_range_to_mask_portable(const int64_t* v, size_t n, int64_t lo, int64_t hi, bool negated,
+                                uint64_t* out);
 // True when the vector versions are in use.
 bool kernels_use_avx2();
 

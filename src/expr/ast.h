@@ -49,14 +49,14 @@ enum class node_kind : uint8_t {
 
 struct node {
   node_kind kind = node_kind::constant;
-  source_span span;                 // the whole node
-  std::vector<uint32_t> children;   // and_/or_/not_ only
-  bool negated = false;             // in_set, between, is_missing
-  bool constant_value = false;      // constant only
-  std::string operand;              // predicates: the name on the left
+  source_span span;                // the whole node
+  std::vector<uint32_t> children;  // and_/or_/not_ only
+  bool negated = false;            // in_set, between, is_missing
+  bool constant_value = false;     // constant only
+  std::string operand;             // predicates: the name on the left
   source_span operand_span;
-  cmp_op op = cmp_op::eq;           // compare only
-  std::vector<literal> literals;    // compare: 1, in_set: >= 1, between: 2
+  cmp_op op = cmp_op::eq;         // compare only
+  std::vector<literal> literals;  // compare: 1, in_set: >= 1, between: 2
 };
 
 struct condition_ast {
@@ -65,10 +65,10 @@ struct condition_ast {
 };
 
 struct parse_error {
-  uint32_t offset = 0;   // byte offset into the text where the problem is
-  uint32_t length = 1;   // how many bytes the caret should cover (>= 1)
-  std::string message;   // e.g. "expected a value after '=='"
-  std::string hint;      // e.g. "quote values that are keywords: \"in\""
+  uint32_t offset = 0;  // byte offset into the text where the problem is
+  uint32_t length = 1;  // how many bytes the caret should cover (>= 1)
+  std::string message;  // e.g. "expected a value after '=='"
+  std::string hint;     // e.g. "quote values that are keywords: \"in\""
 };
 
 struct parse_limits {

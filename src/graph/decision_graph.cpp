@@ -95,9 +95,9 @@ void lint(const model& m, std::vector<diagnostic>& diags) {
                                       "list '" + m.lists[i].name + "' is not used by any rule"));
   for (size_t i = 0; i < m.named_sets.size(); ++i)
     if (!set_used[i])
-      diags.push_back(make_diagnostic(severity::warning, "W-unused", m.named_sets[i].pos,
-                                      "named set '" + m.named_sets[i].name +
-                                          "' is not used by any rule"));
+      diags.push_back(
+          make_diagnostic(severity::warning, "W-unused", m.named_sets[i].pos,
+                          "named set '" + m.named_sets[i].name + "' is not used by any rule"));
   for (size_t i = 0; i < m.decisions.size(); ++i)
     if (!decision_used[i] && !m.decisions[i].output)
       diags.push_back(make_diagnostic(severity::warning, "W-unused", m.decisions[i].pos,
@@ -122,9 +122,9 @@ void lint(const model& m, std::vector<diagnostic>& diags) {
     if (d.fallback) {
       for (const auto& r : d.rules)
         if (condition_always_true(r.cond) && !r.then.from) {
-          diags.push_back(make_diagnostic(severity::warning, "W-unreachable", d.pos,
-                                          "the default of '" + d.name +
-                                              "' is never used: rule '" + r.id + "' always fires"));
+          diags.push_back(make_diagnostic(
+              severity::warning, "W-unreachable", d.pos,
+              "the default of '" + d.name + "' is never used: rule '" + r.id + "' always fires"));
           break;
         }
     }
@@ -166,7 +166,8 @@ bool build_graph(model& m, std::vector<diagnostic>& diagnostics) {
     // before it) and the back edge closes it: `first` refers to `last`. Name the cycle in the
     // direction of reference ("a -> b": a refers to b), starting with that closing reference,
     // which is also where the diagnostic points.
-    uint32_t last = static_cast<uint32_t>(cycle.back()), first = static_cast<uint32_t>(cycle.front());
+    uint32_t last = static_cast<uint32_t>(cycle.back()),
+             first = static_cast<uint32_t>(cycle.front());
     std::string names = m.decisions[first].name;
     for (auto it = cycle.rbegin(); it != cycle.rend(); ++it)
       names += " -> " + m.decisions[*it].name;
@@ -232,7 +233,8 @@ std::string to_dot(const model& m) {
     os << "[shape=box,label=\"" << label << "\"]";
   };
   auto edge_writer = [&](std::ostream& os, edge_t e) {
-    uint32_t s = static_cast<uint32_t>(boost::source(e, g)), t = static_cast<uint32_t>(boost::target(e, g));
+    uint32_t s = static_cast<uint32_t>(boost::source(e, g)),
+             t = static_cast<uint32_t>(boost::target(e, g));
     for (const auto& x : edges)
       if (x.from == s && x.to == t) os << "[label=\"" << dot_escape(x.rule_id) << "\"]";
   };

@@ -17,9 +17,9 @@ namespace chanrules::detail {
 
 // Edges of the decision graph: (dependency, dependent) pairs, each with why it exists.
 struct decision_edge {
-  uint32_t from = 0;   // the decision that is referred to
-  uint32_t to = 0;     // the decision that refers to it
-  std::string rule_id; // the rule that refers (empty for the default)
+  uint32_t from = 0;    // the decision that is referred to
+  uint32_t to = 0;      // the decision that refers to it
+  std::string rule_id;  // the rule that refers (empty for the default)
 };
 
 std::vector<decision_edge> decision_edges(const model& m);

@@ -38,9 +38,9 @@ class loader {
     out.file = file_;
     out.base_dir = base_dir_;
     if (!expect_kind(root, ynode_kind::map, "the rule set")) return std::nullopt;
-    static const std::vector<std::string> keys = {
-        "chanrules", "name",       "version",   "effective", "description",
-        "fields",    "lists",      "named_sets", "decisions", "tests"};
+    static const std::vector<std::string> keys = {"chanrules",   "name",   "version", "effective",
+                                                  "description", "fields", "lists",   "named_sets",
+                                                  "decisions",   "tests"};
     check_keys(root, keys, "the rule set");
     if (const ynode* v = require(root, "chanrules", "the rule set")) {
       if (v->kind != ynode_kind::scalar || v->text != "1")
@@ -51,7 +51,8 @@ class loader {
     if (const ynode* v = require(root, "version", "the rule set"))
       out.version = scalar(*v, "version");
     if (const ynode* v = find(root, "effective")) out.effective = scalar(*v, "effective");
-    if (const ynode* v = find(root, "description")) out.description = scalar(*v, "description").text;
+    if (const ynode* v = find(root, "description"))
+      out.description = scalar(*v, "description").text;
     if (const ynode* v = require(root, "fields", "the rule set")) read_fields(*v, out);
     if (const ynode* v = find(root, "lists")) read_lists(*v, out);
     if (const ynode* v = find(root, "named_sets")) read_named_sets(*v, out);
@@ -72,8 +73,7 @@ class loader {
 
   bool expect_kind(const ynode& n, ynode_kind kind, const std::string& what) {
     if (n.kind == kind) return true;
-    error(n.offset, "E-shape",
-          what + " must be " + to_string(kind) + ", not " + to_string(n.kind));
+    error(n.offset, "E-shape", what + " must be " + to_string(kind) + ", not " + to_string(n.kind));
     return false;
   }
 
@@ -86,8 +86,7 @@ class loader {
 
   const ynode* require(const ynode& map, std::string_view key, const std::string& what) {
     const ynode* v = find(map, key);
-    if (!v)
-      error(map.offset, "E-missing-key", what + " needs a '" + std::string(key) + "' key");
+    if (!v) error(map.offset, "E-missing-key", what + " needs a '" + std::string(key) + "' key");
     return v;
   }
 
@@ -108,8 +107,7 @@ class loader {
       std::string list;
       for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
       error(k.offset, "E-unknown-key", "unknown key '" + k.text + "' in " + what,
-            best.empty() ? "allowed keys: " + list : "did you mean '" + best + "'?",
-            k.text.size());
+            best.empty() ? "allowed keys: " + list : "did you mean '" + best + "'?", k.text.size());
     }
   }
 
@@ -150,9 +148,8 @@ class loader {
   void read_fields(const ynode& n, ruleset_ast& out) {
     if (!expect_kind(n, ynode_kind::map, "'fields'")) return;
     if (n.map_size() == 0) error(n.offset, "E-shape", "'fields' declares no field");
-    static const std::vector<std::string> keys = {"type",   "required", "unique", "ordered",
-                                                  "values", "min",      "max",    "trim",
-                                                  "description"};
+    static const std::vector<std::string> keys = {
+        "type", "required", "unique", "ordered", "values", "min", "max", "trim", "description"};
     for (size_t i = 0; i < n.map_size(); ++i) {
       field_decl f;
       f.name = scalar(n.key(i), "a field name");
@@ -168,15 +165,15 @@ class loader {
       if (const ynode* v = find(body, "values")) f.values = scalar_list(*v, "'values'");
       if (const ynode* v = find(body, "min")) f.min = scalar(*v, "'min'");
       if (const ynode* v = find(body, "max")) f.max = scalar(*v, "'max'");
-      if (const ynode* v = find(body, "description")) f.description = scalar(*v, "'description'").text;
+      if (const ynode* v = find(body, "description"))
+        f.description = scalar(*v, "'description'").text;
       out.fields.push_back(std::move(f));
     }
   }
 
   void read_lists(const ynode& n, ruleset_ast& out) {
     if (!expect_kind(n, ynode_kind::map, "'lists'")) return;
-    static const std::vector<std::string> keys = {"file", "key", "value", "values",
-                                                  "description"};
+    static const std::vector<std::string> keys = {"file", "key", "value", "values", "description"};
     for (size_t i = 0; i < n.map_size(); ++i) {
       list_decl l;
       l.name = scalar(n.key(i), "a list name");
@@ -188,7 +185,8 @@ class loader {
       if (const ynode* v = require(body, "key", what)) l.key = scalar(*v, "'key'");
       if (const ynode* v = find(body, "value")) l.value = scalar(*v, "'value'");
       if (const ynode* v = find(body, "values")) l.values = scalar_list(*v, "'values'");
-      if (const ynode* v = find(body, "description")) l.description = scalar(*v, "'description'").text;
+      if (const ynode* v = find(body, "description"))
+        l.description = scalar(*v, "'description'").text;
       out.lists.push_back(std::move(l));
     }
   }
@@ -211,7 +209,8 @@ class loader {
         s.match.text = "contains";
         s.match.pos = pos(body.offset);
       }
-      if (const ynode* v = find(body, "description")) s.description = scalar(*v, "'description'").text;
+      if (const ynode* v = find(body, "description"))
+        s.description = scalar(*v, "'description'").text;
       if (const ynode* v = require(body, "entries", what)) {
         if (expect_kind(*v, ynode_kind::sequence, "'entries'")) {
           for (const ynode& e : v->children) {
@@ -263,7 +262,8 @@ class loader {
       std::string what = "decision '" + d.name.text + "'";
       if (!expect_kind(body, ynode_kind::map, what)) continue;
       check_keys(body, keys, what);
-      if (const ynode* v = find(body, "description")) d.description = scalar(*v, "'description'").text;
+      if (const ynode* v = find(body, "description"))
+        d.description = scalar(*v, "'description'").text;
       if (const ynode* v = find(body, "output")) d.output = boolean(*v, "'output'");
       if (const ynode* v = find(body, "outcomes")) d.outcomes = scalar_list(*v, "'outcomes'");
       if (const ynode* v = find(body, "default")) d.fallback = outcome(*v, "'default'");
@@ -273,7 +273,8 @@ class loader {
             if (!expect_kind(r, ynode_kind::map, "a rule of " + what)) continue;
             check_keys(r, rule_keys, "a rule");
             rule_decl rule;
-            if (const ynode* x = require(r, "id", "a rule of " + what)) rule.id = scalar(*x, "'id'");
+            if (const ynode* x = require(r, "id", "a rule of " + what))
+              rule.id = scalar(*x, "'id'");
             if (const ynode* x = require(r, "when", "rule '" + rule.id.text + "'")) {
               rule.when = scalar(*x, "'when'");
               if (x->kind == ynode_kind::scalar)
@@ -315,8 +316,8 @@ class loader {
 
   void read_tests(const ynode& n, ruleset_ast& out) {
     if (!expect_kind(n, ynode_kind::sequence, "'tests'")) return;
-    static const std::vector<std::string> keys = {"name", "record", "expect", "expect_rule",
-                                                  "expect_missing", "description"};
+    static const std::vector<std::string> keys = {"name",        "record",         "expect",
+                                                  "expect_rule", "expect_missing", "description"};
     for (const ynode& t : n.children) {
       if (!expect_kind(t, ynode_kind::map, "a test")) continue;
       check_keys(t, keys, "a test");

@@ -62,7 +62,7 @@ struct outcome_decl {
 
 struct rule_decl {
   located id;
-  located when;        // the condition text
+  located when;  // the condition text
   // Source position of every byte of `when.text` (and one past the end), so a position
   // inside the condition maps back to the file even in folded multi-line scalars.
   std::vector<size_t> when_offsets;

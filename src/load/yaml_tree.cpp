@@ -1,11 +1,11 @@
 // Strict YAML tree from yaml-cpp parser events (see yaml_tree.h for why).
 #include "load/yaml_tree.h"
 
+#include <yaml-cpp/anchor.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/parser.h>
-#include <yaml-cpp/anchor.h>
 
 #include <sstream>
 #include <unordered_map>
@@ -163,8 +163,8 @@ class tree_builder : public YAML::EventHandler {
       // n is a key.
       YAML::Mark mark = mark_at(n.offset);
       if (n.kind != ynode_kind::scalar)
-        fail(mark, "E-yaml-key", "a mapping key must be a plain name, not " +
-                                     std::string(to_string(n.kind)));
+        fail(mark, "E-yaml-key",
+             "a mapping key must be a plain name, not " + std::string(to_string(n.kind)));
       if (n.plain && n.text == "<<")
         fail(mark, "E-yaml-merge", "YAML merge keys (<<) are not allowed in a rule set",
              "write the merged keys out in full");
@@ -172,8 +172,7 @@ class tree_builder : public YAML::EventHandler {
         if (parent.children[i].text == n.text) {
           source_location first = file_->location_of(parent.children[i].offset);
           fail(mark, "E-yaml-duplicate-key",
-               "duplicate key '" + n.text + "' (first at line " + std::to_string(first.line) +
-                   ")",
+               "duplicate key '" + n.text + "' (first at line " + std::to_string(first.line) + ")",
                "YAML would silently keep only one of them; remove or rename one");
         }
       }
@@ -199,8 +198,7 @@ std::optional<size_t> find_second_document(std::string_view text) {
     std::string_view line = text.substr(pos, end - pos);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     auto is_marker = [&](std::string_view m) {
-      return line.substr(0, 3) == m &&
-             (line.size() == 3 || line[3] == ' ' || line[3] == '\t');
+      return line.substr(0, 3) == m && (line.size() == 3 || line[3] == ' ' || line[3] == '\t');
     };
     if (is_marker("---")) {
       if (content_seen) return pos;
@@ -243,11 +241,11 @@ std::optional<ynode> parse_yaml(const source_ptr& file, const yaml_limits& limit
                                 std::vector<diagnostic>& diagnostics) {
   const std::string& text = file->text();
   if (text.size() > limits.max_bytes) {
-    diagnostics.push_back(make_diagnostic(
-        severity::error, "E-yaml-size", source_pos{file, 0},
-        "the file is " + std::to_string(text.size()) + " bytes; the limit is " +
-            std::to_string(limits.max_bytes),
-        "raise the limit in the load options if this file is genuine"));
+    diagnostics.push_back(
+        make_diagnostic(severity::error, "E-yaml-size", source_pos{file, 0},
+                        "the file is " + std::to_string(text.size()) + " bytes; the limit is " +
+                            std::to_string(limits.max_bytes),
+                        "raise the limit in the load options if this file is genuine"));
     return std::nullopt;
   }
   if (text.find('\0') != std::string::npos) {
@@ -257,10 +255,10 @@ std::optional<ynode> parse_yaml(const source_ptr& file, const yaml_limits& limit
     return std::nullopt;
   }
   if (auto second = find_second_document(text)) {
-    diagnostics.push_back(make_diagnostic(
-        severity::error, "E-yaml-documents", source_pos{file, *second},
-        "a second YAML document starts here; a rule-set file holds exactly one",
-        "remove the '---' or '...' line, or split the file"));
+    diagnostics.push_back(
+        make_diagnostic(severity::error, "E-yaml-documents", source_pos{file, *second},
+                        "a second YAML document starts here; a rule-set file holds exactly one",
+                        "remove the '---' or '...' line, or split the file"));
     return std::nullopt;
   }
   tree_builder builder(file, limits);
@@ -285,8 +283,8 @@ std::optional<ynode> parse_yaml(const source_ptr& file, const yaml_limits& limit
                                             source_pos{file, offset}, kAliasMessage, kAliasHint));
       return std::nullopt;
     }
-    diagnostics.push_back(make_diagnostic(severity::error, "E-yaml-syntax", source_pos{file, offset},
-                                          "YAML syntax error: " + e.msg,
+    diagnostics.push_back(make_diagnostic(severity::error, "E-yaml-syntax",
+                                          source_pos{file, offset}, "YAML syntax error: " + e.msg,
                                           "check indentation and quoting around this spot"));
     return std::nullopt;
   } catch (const std::exception& e) {

@@ -22,9 +22,9 @@ enum class ynode_kind : uint8_t { null, scalar, sequence, map };
 
 struct ynode {
   ynode_kind kind = ynode_kind::null;
-  size_t offset = 0;    // byte offset of the node in the source file
-  bool plain = true;    // scalar written without quotes or block indicator
-  std::string text;     // scalar value
+  size_t offset = 0;  // byte offset of the node in the source file
+  bool plain = true;  // scalar written without quotes or block indicator
+  std::string text;   // scalar value
   // sequence: the items; map: keys and values alternating (key0, value0, key1, value1, ...).
   std::vector<ynode> children;
 
@@ -36,9 +36,9 @@ struct ynode {
 const char* to_string(ynode_kind kind);
 
 struct yaml_limits {
-  size_t max_bytes = 16u << 20;     // size of one YAML file
-  uint32_t max_depth = 32;          // nesting of mappings and sequences
-  size_t max_nodes = 2'000'000;     // nodes in one file
+  size_t max_bytes = 16u << 20;  // size of one YAML file
+  uint32_t max_depth = 32;       // nesting of mappings and sequences
+  size_t max_nodes = 2'000'000;  // nodes in one file
 };
 
 // Parses one YAML document. On failure returns nullopt and appends at least one error.
