@@ -98,7 +98,8 @@ TEST_F(Compiler, DumpOfASmallRuleSet) {
   auto rules = load_ok(kSmall, dir_.string());
   ASSERT_TRUE(rules);
   // Predicates are numbered in the order the checker meets them (declaration order);
-  // decisions are listed in evaluation order (helper before main, which uses it).
+  // decisions are listed in evaluation order: dependencies first (helper before main, which
+  // uses it), otherwise in declaration order.
   EXPECT_EQ(rules->dump_program(),
             "program c 1\n"
             "predicates:\n"
@@ -116,40 +117,40 @@ TEST_F(Compiler, DumpOfASmallRuleSet) {
             "  p11 opened in [14536, 9223372036854775807]\n"
             "  p12 tier is-missing\n"
             "nodes:\n"
-            "  n0 p2\n"
-            "  n1 p0\n"
-            "  n2 p1\n"
-            "  n3 and n1 n2\n"
-            "  n4 p9\n"
-            "  n5 p10\n"
+            "  n0 p0\n"
+            "  n1 p1\n"
+            "  n2 and n0 n1\n"
+            "  n3 p2\n"
+            "  n4 p3\n"
+            "  n5 p4\n"
             "  n6 or n4 n5\n"
-            "  n7 p11\n"
-            "  n8 p12\n"
-            "  n9 and n7 n8\n"
-            "  n10 p3\n"
-            "  n11 p4\n"
-            "  n12 or n10 n11\n"
-            "  n13 p5\n"
-            "  n14 not n13\n"
-            "  n15 p6\n"
-            "  n16 p7\n"
-            "  n17 not n16\n"
-            "  n18 and n14 n15 n17\n"
-            "  n19 p8\n"
+            "  n7 p5\n"
+            "  n8 not n7\n"
+            "  n9 p6\n"
+            "  n10 p7\n"
+            "  n11 not n10\n"
+            "  n12 and n8 n9 n11\n"
+            "  n13 p8\n"
+            "  n14 p9\n"
+            "  n15 p10\n"
+            "  n16 or n14 n15\n"
+            "  n17 p11\n"
+            "  n18 p12\n"
+            "  n19 and n17 n18\n"
             "decisions:\n"
-            "  second\n"
-            "    s1: n0 -> X\n"
-            "    s2: n3 -> Y\n"
-            "    s3: n6 -> Z\n"
-            "    s4: n9 -> Z\n"
             "  helper (helper)\n"
-            "    h1: n3 -> BIG\n"
+            "    h1: n2 -> BIG\n"
             "  main\n"
-            "    m1: n0 -> from helper\n"
-            "    m2: n12 -> K\n"
-            "    m3: n18 -> D\n"
-            "    m4: n19 -> from account\n"
+            "    m1: n3 -> from helper\n"
+            "    m2: n6 -> K\n"
+            "    m3: n12 -> D\n"
+            "    m4: n13 -> from account\n"
             "    default -> N\n"
+            "  second\n"
+            "    s1: n3 -> X\n"
+            "    s2: n2 -> Y\n"
+            "    s3: n16 -> Z\n"
+            "    s4: n19 -> Z\n"
             "list table on id: 3 keys, lists vip cls\n"
             "named set account: 41 states, 34 byte classes\n");
 }
@@ -223,8 +224,9 @@ TEST(CompilerShare, ConditionNodesAreSharedAcrossDecisions) {
   auto rules = load_ok(yaml);
   ASSERT_TRUE(rules);
   // Predicates a, b, c (checked in declaration order); nodes are interned in evaluation
-  // order (y first here): (a and b) is one node for all four rules, the two `or`s differ
-  // in the order of their children, and there is one `not`.
+  // order (x first: independent decisions keep declaration order): (a and b) is one node
+  // for all four rules, the two `or`s differ in the order of their children, and there is
+  // one `not`.
   EXPECT_EQ(rules->dump_program(),
             "program c 1\n"
             "predicates:\n"
@@ -232,20 +234,20 @@ TEST(CompilerShare, ConditionNodesAreSharedAcrossDecisions) {
             "  p1 b in {true}\n"
             "  p2 c in {true}\n"
             "nodes:\n"
-            "  n0 p2\n"
-            "  n1 p0\n"
-            "  n2 p1\n"
-            "  n3 and n1 n2\n"
-            "  n4 or n0 n3\n"
-            "  n5 or n3 n0\n"
-            "  n6 not n3\n"
+            "  n0 p0\n"
+            "  n1 p1\n"
+            "  n2 and n0 n1\n"
+            "  n3 p2\n"
+            "  n4 or n2 n3\n"
+            "  n5 not n2\n"
+            "  n6 or n3 n2\n"
             "decisions:\n"
-            "  y\n"
-            "    y1: n4 -> X\n"
-            "    y2: n3 -> Y\n"
             "  x\n"
-            "    x1: n5 -> X\n"
-            "    x2: n6 -> Y\n");
+            "    x1: n4 -> X\n"
+            "    x2: n5 -> Y\n"
+            "  y\n"
+            "    y1: n6 -> X\n"
+            "    y2: n2 -> Y\n");
 }
 
 // ---- literals --------------------------------------------------------------------------------
@@ -293,7 +295,7 @@ TEST(CompilerLiterals, IntegerFieldAgainstDecimalLiterals) {
       {"x < -4.5", "x in [-9223372036854775808, -5]"},
       {"x >= -4.5", "x in [-4, 9223372036854775807]"},
       {"x > -0.5", "x in [0, 9223372036854775807]"},
-      {"x < 0.0000000000000000001", "x in [-9223372036854775808, 0]"},
+      {"x < 0.000000000000000001", "x in [-9223372036854775808, 0]"},
       {"x in [3, 4, 5]", "x in [3, 5]"},
       {"x not in [5, 4]", "x outside [4, 5]"},
   };
@@ -319,12 +321,32 @@ TEST(CompilerLiterals, OrderedEnumsDatesAndDecimals) {
       {"day between 2008-02-28 and 2008-03-01", "day in [13937, 13939]"},
       {"d between 4.99 and 5", "d in [4.99, 5]"},
       {"d == 0.1", "d in [0.1, 0.1]"},
-      {"d <= 4.9999999999999999999",
+      {"d <= 4.999999999999999999",
        "d in [-42535295865117307932.921825928971026432, "
-       "4.999999999999999999...]"},
+       "4.999999999999999999]"},
   };
   for (const pred_case& c : cases)
     EXPECT_EQ(predicate_line(c.condition), c.expected) << c.condition;
+}
+
+// Beyond 18 fractional digits a literal could not be compared exactly, so it is refused.
+TEST(CompilerLiterals, LiteralsBeyondEighteenDigitsAreRefused) {
+  const char* yaml = R"(chanrules: 1
+name: c
+version: "1"
+fields:
+  d: {type: decimal}
+decisions:
+  out:
+    rules:
+      - {id: r, when: "d <= 4.9999999999999999999", then: A}
+)";
+  load_result r = rule_set::load_string(yaml, "c.yaml");
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(r.diagnostics.size(), 1u);
+  EXPECT_EQ(r.diagnostics[0].code, "E-bad-number");
+  EXPECT_EQ(r.diagnostics[0].message, "'4.9999999999999999999' is not a number chanrules can hold");
+  EXPECT_EQ(r.diagnostics[0].location.line, 9u);
 }
 
 // ---- name_matcher

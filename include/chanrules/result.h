@@ -1,9 +1,11 @@
 // chanrules::classification: what classify() returns for a batch.
 //
-// For every row and every decision (outputs and helpers, in declaration order): the outcome
-// label, the id of the rule that fired (or "default"), and whether a missing value made a
-// condition unknown on the way, with the fields concerned. Columns are exposed as arrays of
-// small integer codes for callers who convert them in bulk.
+// For every row and every decision (in declaration order): the outcome label, the id of the
+// rule that fired (or "default"), and whether a missing value made a condition unknown on the
+// way, with the fields concerned. Output decisions, and helpers that a condition tests, are
+// decided for every row; a helper used only through `{from: H}` is decided just for the rows
+// that copied it, and shows no outcome elsewhere. Columns are exposed as arrays of small
+// integer codes for callers who convert them in bulk.
 #pragma once
 
 #include <cstddef>

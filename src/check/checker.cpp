@@ -998,14 +998,16 @@ class checker {
       return std::nullopt;
     }
     auto k = parse_decimal(lit.text);
-    if (!k) {
+    // A literal must be exact: beyond the 18th fractional digit only "more than" is kept
+    // (values.h), which is enough to order a value against a literal but not two such values.
+    if (!k || (*k & 1) != 0) {
       cond_error(r, lit.span, "E-bad-number",
                  "'" + lit.text + "' is not a number chanrules can hold",
                  "at most 18 digits before and 18 after the point");
       return std::nullopt;
     }
-    if (type == value_type::decimal) return *k;
-    return *k;  // integer fields: narrowed by the caller after the range is built
+    // Integer fields: the range is narrowed to whole numbers by the caller.
+    return *k;
   }
 
   // --- 7. tests ------------------------------------------------------------------------------

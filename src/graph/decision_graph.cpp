@@ -5,7 +5,7 @@
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/depth_first_search.hpp>
 #include <boost/graph/graphviz.hpp>
-#include <boost/graph/topological_sort.hpp>
+#include <queue>
 #include <set>
 #include <sstream>
 
@@ -185,11 +185,23 @@ bool build_graph(model& m, std::vector<diagnostic>& diagnostics) {
         "a decision can only use decisions that do not depend on it"));
     return false;
   }
-  std::vector<vertex_t> order;
-  boost::topological_sort(g, std::back_inserter(order));  // reverse topological order
+  // The graph is acyclic (checked above). Among the orders it allows, take the one closest
+  // to declaration order (Kahn's algorithm, smallest ready index first), so independent
+  // decisions run and are explained in the order the rule set lists them.
+  std::vector<size_t> waiting(m.decisions.size(), 0);
+  for (const auto& e : edges) ++waiting[e.to];
+  std::priority_queue<uint32_t, std::vector<uint32_t>, std::greater<>> ready;
+  for (uint32_t d = 0; d < m.decisions.size(); ++d)
+    if (waiting[d] == 0) ready.push(d);
   m.evaluation_order.clear();
-  for (auto it = order.rbegin(); it != order.rend(); ++it)
-    m.evaluation_order.push_back(static_cast<uint32_t>(*it));
+  while (!ready.empty()) {
+    uint32_t d = ready.top();
+    ready.pop();
+    m.evaluation_order.push_back(d);
+    for (auto [it, end] = boost::out_edges(d, g); it != end; ++it)
+      if (--waiting[boost::target(*it, g)] == 0)
+        ready.push(static_cast<uint32_t>(boost::target(*it, g)));
+  }
   lint(m, diagnostics);
   return true;
 }
