@@ -1,6 +1,12 @@
 // Graph stage (see decision_graph.h).
 #include "graph/decision_graph.h"
 
+// GCC 12 reports a false -Wmaybe-uninitialized inside Boost.Graph's edge iterator when
+// write_graphviz is inlined; the warning is about Boost's optional, not our code.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 #include <algorithm>
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/depth_first_search.hpp>
