@@ -844,6 +844,25 @@ TEST(Kernels, VectorAndPortableVersionsAgree) {
   }
 }
 
+TEST(Kernels, MaskedFillWritesExactlyTheSetRows) {
+  // Random masks, sparse and dense; the buffer ends right after the highest set row (the
+  // last vector of a batch), guarded by a canary that must survive.
+  std::mt19937 rng(16);
+  for (int round = 0; round < 4000; ++round) {
+    uint64_t rows = (uint64_t{rng()} << 32) | rng();
+    if (round % 3 == 0) rows &= (uint64_t{rng()} << 32) | rng();  // sparser
+    if (round % 5 == 0) rows = round % 2 ? ~uint64_t{0} : uint64_t{0xFFFF} << (16 * (round % 4));
+    size_t end = rows ? 64 - static_cast<size_t>(__builtin_clzll(rows)) : 0;
+    std::vector<uint16_t> fast(end + 1), slow(end + 1);
+    for (size_t i = 0; i <= end; ++i) fast[i] = slow[i] = static_cast<uint16_t>(1000 + i);
+    fast[end] = slow[end] = 0xCAFE;  // canary just past the rows owned
+    detail::masked_fill16(fast.data(), rows, 7);
+    detail::masked_fill16_portable(slow.data(), rows, 7);
+    ASSERT_EQ(fast, slow) << std::hex << rows;
+    ASSERT_EQ(fast[end], 0xCAFE);
+  }
+}
+
 TEST(Batch, EveryVectorTailLength) {
   // Batches of 1024 + k rows for every k of one 64-row word: the last vector's length takes
   // every value modulo 64 and 32, the steps of the column kernels.

@@ -345,21 +345,23 @@ class executor {
       any = 0;
       for (size_t w = 0; w < words_; ++w) {
         uint64_t hit = active[w] & m.t[w];
-        for (uint64_t h = hit; h; h &= h - 1) {
-          size_t i = w * 64 + static_cast<size_t>(std::countr_zero(h));
-          uint16_t code = cr.then.code;
-          if (from) {
+        if (!from) {
+          // A constant: one masked store of 64 rows, or one store per row when few hit.
+          fill_rows(outcome + w * 64, hit, cr.then.code);
+          fill_rows(rule + w * 64, hit, static_cast<uint16_t>(r));
+        } else {
+          for (uint64_t h = hit; h; h &= h - 1) {
+            size_t i = w * 64 + static_cast<size_t>(std::countr_zero(h));
             uint16_t src = from[i];
             if (src == no_code) {
               hit &= ~(uint64_t{1} << (i & 63));  // no value to copy: the rule does not fire
               continue;
             }
-            code = cr.then.remap[src];
+            outcome[i] = cr.then.remap[src];
+            rule[i] = static_cast<uint16_t>(r);
             if (cr.then.source.kind == source_kind::decision)
               inherit_missing(cr.then.source, i, missing);
           }
-          outcome[i] = code;
-          rule[i] = static_cast<uint16_t>(r);
         }
         active[w] &= ~hit;
         any |= active[w];
@@ -370,23 +372,32 @@ class executor {
     const uint16_t* from = nullptr;
     if (d.fallback && d.fallback->from) from = source_codes(d.fallback->source, active, nullptr);
     for (size_t w = 0; w < words_; ++w) {
+      if (!from) {
+        fill_rows(outcome + w * 64, active[w], d.fallback ? d.fallback->code : no_code);
+        fill_rows(rule + w * 64, active[w],
+                  d.fallback ? classification::by_default : classification::no_rule);
+        continue;
+      }
       for (uint64_t a = active[w]; a; a &= a - 1) {
         size_t i = w * 64 + static_cast<size_t>(std::countr_zero(a));
-        if (!d.fallback) {
-          outcome[i] = no_code;
-          rule[i] = classification::no_rule;
-        } else if (from) {
+        if (from) {
           uint16_t src = from[i];
           outcome[i] = src == no_code ? no_code : d.fallback->remap[src];
           if (src != no_code && d.fallback->source.kind == source_kind::decision)
             inherit_missing(d.fallback->source, i, missing);
           rule[i] = src == no_code ? classification::no_rule : classification::by_default;
-        } else {
-          outcome[i] = d.fallback->code;
-          rule[i] = classification::by_default;
         }
       }
     }
+  }
+
+  // dst[j] = value for the rows j set in `rows` (dst: one word's 64 rows).
+  static void fill_rows(uint16_t* dst, uint64_t rows, uint16_t value) {
+    if (std::popcount(rows) > 8) {
+      masked_fill16(dst, rows, value);
+      return;
+    }
+    for (; rows; rows &= rows - 1) dst[std::countr_zero(rows)] = value;
   }
 
   // Codes of the value an outcome copies, for the rows `active & t` (t may be null: all

@@ -46,9 +46,36 @@ void int_range_to_mask_portable(const int64_t* v, size_t n, int64_t lo, int64_t 
   }
 }
 
+void masked_fill16_portable(uint16_t* dst, uint64_t rows, uint16_t value) {
+  for (; rows; rows &= rows - 1) dst[__builtin_ctzll(rows)] = value;
+}
+
 #ifdef CHANRULES_HAVE_AVX2_KERNELS
 
 namespace {
+
+// 16 rows per step: the row bits become a lane mask (lane k tests bit k), and a blend
+// writes the value where it is set. Rows past the highest set bit are not touched, so the
+// store never goes beyond what the caller owns.
+__attribute__((target("avx2"))) void masked_fill16_avx2(uint16_t* dst, uint64_t rows,
+                                                        uint16_t value) {
+  const __m256i lane_bits = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048,
+                                              4096, 8192, 16384, -32768);
+  const __m256i v = _mm256_set1_epi16(static_cast<short>(value));
+  for (int q = 0; q < 4 && rows; ++q, rows >>= 16, dst += 16) {
+    const uint16_t bits = static_cast<uint16_t>(rows & 0xFFFF);
+    if (bits == 0) continue;
+    if (rows >> 16 == 0 && bits != 0xFFFF) {
+      // Last group: the lanes above the highest set bit may lie past the batch's end.
+      for (uint32_t b = bits; b; b &= b - 1) dst[__builtin_ctz(b)] = value;
+      break;
+    }
+    __m256i sel = _mm256_and_si256(_mm256_set1_epi16(static_cast<short>(bits)), lane_bits);
+    __m256i mask = _mm256_cmpeq_epi16(sel, lane_bits);
+    __m256i old = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(dst));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_blendv_epi8(old, v, mask));
+  }
+}
 
 // Codes below 64 (table_words == 1), 32 rows per step: codes + 1 are packed to bytes and
 // looked up in four 16-entry byte tables with vpshufb, the right table picked by the high
@@ -156,7 +183,16 @@ void int_range_to_mask(const int64_t* v, size_t n, int64_t lo, int64_t hi, bool 
   int_range_to_mask_portable(v, n, lo, hi, negated, out);
 }
 
+void masked_fill16(uint16_t* dst, uint64_t rows, uint16_t value) {
+  if (g_avx2) return masked_fill16_avx2(dst, rows, value);
+  masked_fill16_portable(dst, rows, value);
+}
+
 #else
+
+void masked_fill16(uint16_t* dst, uint64_t rows, uint16_t value) {
+  masked_fill16_portable(dst, rows, value);
+}
 
 bool kernels_use_avx2() { return false; }
 
