@@ -251,16 +251,15 @@ class executor {
   // --- condition nodes ---------------------------------------------------------------------
   // Depth is bounded by the parser's nesting limit, so plain recursion is safe here.
   const mask& node(uint32_t index) {
+    const compiled_node& n = p_.nodes[index];
+    // A predicate node is its predicate's (memoised) mask: no copy.
+    if (n.op == node_op::pred) return pred(n.pred);
     mask& m = node_masks_[index];
     if (node_done_[index]) return m;
     node_done_[index] = 1;
-    const compiled_node& n = p_.nodes[index];
     switch (n.op) {
-      case node_op::pred: {
-        const mask& pm = pred(n.pred);
-        std::memcpy(&m, &pm, sizeof(mask));
-        break;
-      }
+      case node_op::pred:
+        break;  // handled above
       case node_op::constant:
         for (size_t w = 0; w < words_; ++w) {
           m.t[w] = n.value ? row_mask(w) : 0;
