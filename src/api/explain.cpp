@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "common/source.h"
 #include "exec/batch_impl.h"
 
 namespace chanrules {
@@ -293,25 +294,6 @@ class row_interpreter {
   explanation out_;
 };
 
-void json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-}
-
 std::string one_line(std::string_view s) {
   std::string out;
   bool space = false;
@@ -385,33 +367,33 @@ std::string explanation::to_json() const {
   std::string out = "{\"problems\":[";
   for (size_t i = 0; i < problems.size(); ++i) {
     if (i) out += ',';
-    json_string(out, problems[i]);
+    append_json_string(out, problems[i]);
   }
   out += "],\"decisions\":[";
   for (size_t i = 0; i < decisions.size(); ++i) {
     const auto& d = decisions[i];
     if (i) out += ',';
     out += "{\"name\":";
-    json_string(out, d.name);
+    append_json_string(out, d.name);
     out += ",\"outcome\":";
-    json_string(out, d.outcome);
+    append_json_string(out, d.outcome);
     out += ",\"rule\":";
-    json_string(out, d.rule_id);
+    append_json_string(out, d.rule_id);
     out += ",\"missing\":[";
     for (size_t j = 0; j < d.missing_fields.size(); ++j) {
       if (j) out += ',';
-      json_string(out, d.missing_fields[j]);
+      append_json_string(out, d.missing_fields[j]);
     }
     out += "],\"rules\":[";
     for (size_t j = 0; j < d.rules.size(); ++j) {
       const auto& r = d.rules[j];
       if (j) out += ',';
       out += "{\"id\":";
-      json_string(out, r.id);
+      append_json_string(out, r.id);
       out += ",\"condition\":";
-      json_string(out, one_line(r.condition));
+      append_json_string(out, one_line(r.condition));
       out += ",\"result\":";
-      json_string(out, r.result);
+      append_json_string(out, r.result);
       out += ",\"fired\":";
       out += r.fired ? "true" : "false";
       out += ",\"conditions\":[";
@@ -419,11 +401,11 @@ std::string explanation::to_json() const {
         const auto& c = r.conditions[k];
         if (k) out += ',';
         out += "{\"text\":";
-        json_string(out, c.text);
+        append_json_string(out, c.text);
         out += ",\"value\":";
-        json_string(out, c.value);
+        append_json_string(out, c.value);
         out += ",\"result\":";
-        json_string(out, c.result);
+        append_json_string(out, c.result);
         out += '}';
       }
       out += "]}";

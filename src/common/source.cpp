@@ -44,39 +44,6 @@ size_t utf8_length(unsigned char lead) {
   return 1;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          static const char* hex = "0123456789abcdef";
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-
 }  // namespace
 
 std::string format(const diagnostic& d) {
@@ -128,17 +95,17 @@ std::string format(const diagnostic& d) {
 
 std::string to_json(const diagnostic& d) {
   std::string out = "{\"severity\":";
-  append_json_string(out, to_string(d.level));
+  detail::append_json_string(out, to_string(d.level));
   out += ",\"code\":";
-  append_json_string(out, d.code);
+  detail::append_json_string(out, d.code);
   out += ",\"file\":";
-  append_json_string(out, d.location.file);
+  detail::append_json_string(out, d.location.file);
   out += ",\"line\":" + std::to_string(d.location.line);
   out += ",\"column\":" + std::to_string(d.location.column);
   out += ",\"message\":";
-  append_json_string(out, d.message);
+  detail::append_json_string(out, d.message);
   out += ",\"hint\":";
-  append_json_string(out, d.hint);
+  detail::append_json_string(out, d.hint);
   out += '}';
   return out;
 }
@@ -149,6 +116,39 @@ bool has_errors(const std::vector<diagnostic>& diagnostics) {
 }
 
 namespace detail {
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          static const char* hex = "0123456789abcdef";
+          out += "\\u00";
+          out += hex[c >> 4];
+          out += hex[c & 15];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
 
 source_file::source_file(std::string path, std::string text)
     : path_(std::move(path)), text_(std::move(text)) {

@@ -45,6 +45,9 @@ struct source_pos {
 diagnostic make_diagnostic(severity level, std::string code, const source_pos& pos,
                            std::string message, std::string hint = {}, size_t length = 1);
 
+// Appends `s` as a JSON string literal (quotes, backslashes and control characters escaped).
+void append_json_string(std::string& out, std::string_view s);
+
 // Number of UTF-8 code points in `text`.
 size_t count_code_points(std::string_view text);
 
