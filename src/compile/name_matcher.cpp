@@ -175,8 +175,52 @@ __attribute__((target("avx2"))) bool name_matcher::may_match(const unsigned char
   }
   return false;
 }
+
+// may_match for many texts, the tables loaded once: scan[i] = present and may match.
+__attribute__((target("avx2"))) void name_matcher::prefilter_many(
+    const char* arena, size_t arena_size, const uint32_t* offsets, const uint32_t* lengths,
+    const bool* present, size_t count, bool* scan) const {
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  const __m256i lo0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(prefix_lo_[0]));
+  const __m256i lo1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(prefix_lo_[1]));
+  const __m256i lo2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(prefix_lo_[2]));
+  const __m256i hi0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(prefix_hi_[0]));
+  const __m256i hi1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(prefix_hi_[1]));
+  const __m256i hi2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(prefix_hi_[2]));
+  const unsigned char* base = reinterpret_cast<const unsigned char*>(arena);
+  for (size_t i = 0; i < count; ++i) {
+    if (!present[i]) {
+      scan[i] = false;
+      continue;
+    }
+    const size_t len = lengths[i];
+    const size_t reach = (len + 31) / 32 * 32 + 34;
+    if (static_cast<size_t>(offsets[i]) + reach > arena_size) {
+      scan[i] = prefiltered(arena, arena_size, offsets[i], lengths[i]);  // near the end
+      continue;
+    }
+    const unsigned char* text = base + offsets[i];
+    const size_t starts = len >= 2 ? len - 1 : 0;
+    bool hit = false;
+    for (size_t at = 0; at < starts && !hit; at += 32) {
+      __m256i r = _mm256_and_si256(nibble_lookup(text + at, lo0, hi0, low4),
+                                   nibble_lookup(text + at + 1, lo1, hi1, low4));
+      r = _mm256_and_si256(r, nibble_lookup(text + at + 2, lo2, hi2, low4));
+      uint32_t candidates = ~static_cast<uint32_t>(
+          _mm256_movemask_epi8(_mm256_cmpeq_epi8(r, _mm256_setzero_si256())));
+      size_t left = starts - at;
+      if (left < 32) candidates &= (1u << left) - 1;
+      hit = candidates != 0;
+    }
+    scan[i] = hit;
+  }
+}
 #else
 bool name_matcher::may_match(const unsigned char*, size_t) const { return true; }
+void name_matcher::prefilter_many(const char*, size_t, const uint32_t*, const uint32_t*,
+                                  const bool* present, size_t count, bool* scan) const {
+  for (size_t i = 0; i < count; ++i) scan[i] = present[i];
+}
 #endif
 
 name_matcher::name_matcher(const std::vector<std::vector<std::string>>& aliases) {
@@ -357,10 +401,13 @@ void name_matcher::match_many(const char* arena, size_t arena_size, const uint32
     const size_t n = std::min(kChunk, count - chunk);
     uint16_t start[kBuckets + 1] = {};
     bool scan[kChunk];
+    if (prefilter_) {
+      prefilter_many(arena, arena_size, offsets + chunk, lengths + chunk, present + chunk, n, scan);
+    } else {
+      std::copy(present + chunk, present + chunk + n, scan);
+    }
     for (size_t i = 0; i < n; ++i) {
       size_t r = chunk + i;
-      scan[i] =
-          present[r] && (!prefilter_ || prefiltered(arena, arena_size, offsets[r], lengths[r]));
       if (!scan[i]) {
         out[r] = no_match;
         continue;

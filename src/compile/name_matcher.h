@@ -83,6 +83,8 @@ class name_matcher {
   // True when some prefix may start in text[0, len) (the text is readable to len + 34).
   bool may_match(const unsigned char* text, size_t len) const;
   bool prefiltered(const char* arena, size_t arena_size, uint32_t offset, uint32_t length) const;
+  void prefilter_many(const char* arena, size_t arena_size, const uint32_t* offsets,
+                      const uint32_t* lengths, const bool* present, size_t count, bool* scan) const;
   void build_prefilter(const std::vector<std::vector<std::string>>& aliases);
   size_t states_ = 0;
   size_t classes_ = 0;
