@@ -27,6 +27,22 @@ std::string bound_text(const field_info& f, decimal_key v) {
   return std::to_string(static_cast<int64_t>(v));
 }
 
+// Digits with at most one point: a number that failed to parse only because of its size.
+bool looks_numeric(std::string_view v) {
+  if (!v.empty() && v[0] == '-') v.remove_prefix(1);
+  size_t dots = 0, digits = 0;
+  for (char c : v) {
+    if (c == '.') {
+      ++dots;
+    } else if (c >= '0' && c <= '9') {
+      ++digits;
+    } else {
+      return false;
+    }
+  }
+  return digits > 0 && dots <= 1 && v.front() != '.' && v.back() != '.';
+}
+
 std::string check_bounds(const field_info& f, decimal_key v) {
   if (f.min && v < *f.min) return "below the minimum " + bound_text(f, *f.min);
   if (f.max && v > *f.max) return "above the maximum " + bound_text(f, *f.max);
@@ -78,7 +94,9 @@ std::string store_text(const program& p, uint32_t field, column& col, size_t row
     }
     case value_type::integer: {
       auto x = parse_integer(v, !f.min || *f.min < 0);
-      if (!x) return quote_for_message(v) + " is not an integer (ASCII digits only)";
+      if (!x)
+        return quote_for_message(v) + (looks_numeric(v) ? " is too large for an integer"
+                                                        : " is not an integer (ASCII digits only)");
       if (auto why = check_bounds(f, *x); !why.empty()) return quote_for_message(v) + " is " + why;
       col.ints[row] = *x;
       break;
@@ -93,7 +111,9 @@ std::string store_text(const program& p, uint32_t field, column& col, size_t row
     case value_type::decimal: {
       auto x = parse_decimal(v, !f.min || *f.min < 0);
       if (!x)
-        return quote_for_message(v) + " is not a decimal number (digits with an optional .digits)";
+        return quote_for_message(v) +
+               (looks_numeric(v) ? " has more than 18 digits before the point"
+                                 : " is not a decimal number (digits with an optional .digits)");
       if (auto why = check_bounds(f, *x); !why.empty()) return quote_for_message(v) + " is " + why;
       col.decs[row] = *x;
       break;

@@ -49,6 +49,11 @@ struct output_target {
   }
 };
 
+bool is_regular_file(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
 std::unique_ptr<io::byte_source> open_utf8(const std::string& path, input_encoding encoding,
                                            std::string* detected, uint64_t* total_bytes) {
   std::unique_ptr<io::byte_source> raw;
@@ -65,8 +70,9 @@ std::unique_ptr<io::byte_source> open_utf8(const std::string& path, input_encodi
     in = io::open_utf8_input(std::move(raw), io::encoding::utf8);
   } else if (encoding == input_encoding::gb18030) {
     in = io::open_utf8_input(std::move(raw), io::encoding::gb18030);
-  } else if (path != "-") {
+  } else if (path != "-" && is_regular_file(path)) {
     // A regular file can be scanned whole first, so the contract's rule applies exactly.
+    // (A pipe named by a path, such as <(...), can be read only once: it is sampled below.)
     in = io::open_utf8_input(std::move(raw), io::detect_file_encoding(path));
   } else {
     in = io::open_utf8_input(std::move(raw));

@@ -127,6 +127,14 @@ cut -d, -f1 "$work/sample.csv" >"$work/ids_a"
 cut -d, -f1 "$work/cols.out" >"$work/ids_b"
 same_file "batch size 1 keeps the rows and their order" "$work/ids_b" "$work/ids_a"
 
+# A pipe named by a path can be read only once: the encoding is sampled, not pre-scanned.
+expect_exit "input from a named pipe" 0 -- "$bin" classify --rules "$rules" <(cat "$rules/sample/distributors.csv") -o "$work/pipe.csv" --quiet
+cut -d, -f1 "$work/pipe.csv" >"$work/ids_pipe"
+same_file "named pipe gives the same rows" "$work/ids_pipe" "$work/ids_a"
+printf '%s\n' "$header" "C1,x,R,T1,99999999999999999999,600,,,,,,," >"$work/huge.csv"
+expect_exit "huge number" 0 -- "$bin" classify --rules "$rules" "$work/huge.csv" -o "$work/huge.out" --quiet
+contains "huge number reason" "$work/huge.out.rejects.csv" "'99999999999999999999' is too large for an integer"
+
 # --- other commands ------------------------------------------------------------------------
 expect_exit "check" 0 -- "$bin" check "$rules"
 contains "check summary" "$work/stdout" "0 errors, 2 warnings"
