@@ -27,20 +27,17 @@ std::string bound_text(const field_info& f, decimal_key v) {
   return std::to_string(static_cast<int64_t>(v));
 }
 
-// Digits with at most one point: a number that failed to parse only because of its size.
-bool looks_numeric(std::string_view v) {
-  if (!v.empty() && v[0] == '-') v.remove_prefix(1);
-  size_t dots = 0, digits = 0;
-  for (char c : v) {
-    if (c == '.') {
-      ++dots;
-    } else if (c >= '0' && c <= '9') {
-      ++digits;
-    } else {
-      return false;
-    }
-  }
-  return digits > 0 && dots <= 1 && v.front() != '.' && v.back() != '.';
+// A number of the right form that failed to parse only because of its size: digits (after
+// an allowed '-'), with a point only where decimals allow one.
+bool too_large(std::string_view v, bool allow_sign, bool allow_point) {
+  if (allow_sign && !v.empty() && v[0] == '-') v.remove_prefix(1);
+  size_t dot = v.find('.');
+  if (dot != std::string_view::npos && !allow_point) return false;
+  auto digits = [](std::string_view d) {
+    return !d.empty() && d.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  if (dot == std::string_view::npos) return digits(v);
+  return digits(v.substr(0, dot)) && digits(v.substr(dot + 1));
 }
 
 std::string check_bounds(const field_info& f, decimal_key v) {
@@ -95,8 +92,9 @@ std::string store_text(const program& p, uint32_t field, column& col, size_t row
     case value_type::integer: {
       auto x = parse_integer(v, !f.min || *f.min < 0);
       if (!x)
-        return quote_for_message(v) + (looks_numeric(v) ? " is too large for an integer"
-                                                        : " is not an integer (ASCII digits only)");
+        return quote_for_message(v) + (too_large(v, !f.min || *f.min < 0, false)
+                                           ? " is too large for an integer"
+                                           : " is not an integer (ASCII digits only)");
       if (auto why = check_bounds(f, *x); !why.empty()) return quote_for_message(v) + " is " + why;
       col.ints[row] = *x;
       break;
@@ -112,8 +110,9 @@ std::string store_text(const program& p, uint32_t field, column& col, size_t row
       auto x = parse_decimal(v, !f.min || *f.min < 0);
       if (!x)
         return quote_for_message(v) +
-               (looks_numeric(v) ? " has more than 18 digits before the point"
-                                 : " is not a decimal number (digits with an optional .digits)");
+               (too_large(v, !f.min || *f.min < 0, true)
+                    ? " has more than 18 digits before the point"
+                    : " is not a decimal number (digits with an optional .digits)");
       if (auto why = check_bounds(f, *x); !why.empty()) return quote_for_message(v) + " is " + why;
       col.decs[row] = *x;
       break;
