@@ -52,10 +52,11 @@ class classification {
   friend struct detail::result_access;
   std::shared_ptr<const detail::program> program_;
   size_t rows_ = 0;
-  size_t missing_words_ = 0;  // words of the missing-field bitset per row
+  size_t missing_row_bits_ = 8;  // bits per row of the missing-field bitsets
   std::vector<std::vector<uint16_t>> outcomes_;
   std::vector<std::vector<uint16_t>> rules_;
-  std::vector<std::vector<uint64_t>> missing_;  // per decision: rows * missing_words_
+  // Per decision: rows * missing_row_bits_ bits, row after row (bit = field index).
+  std::vector<std::vector<uint64_t>> missing_;
 };
 
 }  // namespace chanrules

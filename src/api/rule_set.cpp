@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <stdexcept>
 
 #include "check/checker.h"
 #include "common/paths.h"
@@ -169,7 +170,7 @@ void result_access::prepare(classification& c, std::shared_ptr<const program> pr
   // Sizes only: the executor initialises every cell of every decision, vector by vector,
   // while those cells are in cache anyway.
   size_t decisions = prog->m.decisions.size();
-  c.missing_words_ = prog->missing_words;
+  c.missing_row_bits_ = prog->missing_row_bits;
   c.rows_ = rows;
   c.outcomes_.resize(decisions);
   c.rules_.resize(decisions);
@@ -177,7 +178,7 @@ void result_access::prepare(classification& c, std::shared_ptr<const program> pr
   for (size_t d = 0; d < decisions; ++d) {
     c.outcomes_[d].resize(rows);
     c.rules_[d].resize(rows);
-    c.missing_[d].resize(rows * c.missing_words_);
+    c.missing_[d].resize((rows * c.missing_row_bits_ + 63) / 64);
   }
   c.program_ = std::move(prog);
 }
@@ -200,19 +201,25 @@ std::string_view classification::rule_id(size_t decision, size_t row) const {
 
 bool classification::missing(size_t decision, size_t row) const {
   const auto& m = missing_.at(decision);
-  for (size_t w = 0; w < missing_words_; ++w)
-    if (m.at(row * missing_words_ + w)) return true;
-  return false;
+  if (row >= rows_) throw std::out_of_range("classification::missing: row out of range");
+  const size_t first = row * missing_row_bits_;
+  if (missing_row_bits_ >= 64) {
+    for (size_t w = 0; w < missing_row_bits_ / 64; ++w)
+      if (m[first / 64 + w]) return true;
+    return false;
+  }
+  const uint64_t mask = (uint64_t{1} << missing_row_bits_) - 1;
+  return ((m[first / 64] >> (first % 64)) & mask) != 0;
 }
 
 std::vector<std::string_view> classification::missing_fields(size_t decision, size_t row) const {
   std::vector<std::string_view> out;
-  const auto& m = missing_.at(decision);
-  for (size_t w = 0; w < missing_words_; ++w) {
-    for (uint64_t bits = m.at(row * missing_words_ + w); bits; bits &= bits - 1) {
-      size_t f = w * 64 + static_cast<size_t>(__builtin_ctzll(bits));
-      out.push_back(program_->m.fields[f].name);
-    }
+  if (!missing(decision, row)) return out;
+  const auto& m = missing_[decision];
+  const size_t first = row * missing_row_bits_;
+  for (size_t f = 0; f < program_->m.fields.size(); ++f) {
+    size_t bit = first + f;
+    if ((m[bit / 64] >> (bit % 64)) & 1) out.push_back(program_->m.fields[f].name);
   }
   return out;
 }

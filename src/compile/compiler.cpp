@@ -183,7 +183,11 @@ program compile(model m) {
   for (const named_set_info& s : mm.named_sets) p.matchers.emplace_back(s.aliases);
 
   // The missing-field bitset of a row has one bit per field (bit = field index).
-  p.missing_words = std::max<size_t>(1, (mm.fields.size() + 63) / 64);
+  const size_t fields = mm.fields.size();
+  p.missing_row_bits = fields <= 8    ? 8
+                       : fields <= 16 ? 16
+                       : fields <= 32 ? 32
+                                      : (fields + 63) / 64 * 64;
   return p;
 }
 

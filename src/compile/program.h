@@ -75,7 +75,9 @@ struct program {
   // Other helpers (used only through `from`) run just for the rows that copy them.
   std::vector<bool> evaluate_always;
   std::vector<name_matcher> matchers;  // per named set
-  size_t missing_words = 1;  // words per row of the missing-field bitset (bit = field index)
+  // Bits per row of the missing-field bitsets (bit = field index): 8, 16, 32 or a multiple of
+  // 64, so a row's bits never straddle two words unless they fill whole words.
+  size_t missing_row_bits = 8;
 
   // Readable listing of the program (tests compare against it; `chanrules check --dump`).
   std::string dump() const;

@@ -49,7 +49,7 @@ struct result_access {
   static std::vector<std::vector<uint16_t>>& outcomes(classification& c) { return c.outcomes_; }
   static std::vector<std::vector<uint16_t>>& rules(classification& c) { return c.rules_; }
   static std::vector<std::vector<uint64_t>>& missing(classification& c) { return c.missing_; }
-  static size_t missing_words(const classification& c) { return c.missing_words_; }
+  static size_t missing_row_bits(const classification& c) { return c.missing_row_bits_; }
   static const program& prog(const classification& c) { return *c.program_; }
 };
 

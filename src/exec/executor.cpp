@@ -64,8 +64,10 @@ class executor {
           std::fill_n(result_access::outcomes(out_)[d].data() + start_, n_, no_code);
           std::fill_n(result_access::rules(out_)[d].data() + start_, n_, classification::no_rule);
         }
-        const size_t stride = result_access::missing_words(out_);
-        std::fill_n(result_access::missing(out_)[d].data() + start_ * stride, n_ * stride, 0);
+        // A vector starts on a word boundary of the bitsets (1024 rows * 8..64 bits).
+        const size_t bits = result_access::missing_row_bits(out_);
+        std::fill_n(result_access::missing(out_)[d].data() + start_ * bits / 64,
+                    (n_ * bits + 63) / 64, 0);
       }
       // Outputs and helpers tested by conditions for every row; helpers used only through
       // `from` for the rows that copy them (see ensure_decision and program.h).
@@ -333,8 +335,7 @@ class executor {
     if (!any) return;
     uint16_t* outcome = result_access::outcomes(out_)[decision].data() + start_;
     uint16_t* rule = result_access::rules(out_)[decision].data() + start_;
-    uint64_t* missing =
-        result_access::missing(out_)[decision].data() + start_ * result_access::missing_words(out_);
+    uint64_t* missing = result_access::missing(out_)[decision].data();  // whole batch
     for (size_t r = 0; r < d.rules.size() && any; ++r) {
       const compiled_rule& cr = d.rules[r];
       const mask& m = node(cr.node);
@@ -412,25 +413,29 @@ class executor {
   // A value copied from another decision brings along the missing fields that decision
   // was decided with: the copy is as uncertain as its source.
   void inherit_missing(value_ref source, size_t i, uint64_t* missing) {
-    const size_t stride = result_access::missing_words(out_);
-    const uint64_t* from =
-        result_access::missing(out_)[source.index].data() + (start_ + i) * stride;
-    for (size_t w = 0; w < stride; ++w) missing[i * stride + w] |= from[w];
+    const size_t bits = result_access::missing_row_bits(out_);
+    const uint64_t* from = result_access::missing(out_)[source.index].data();
+    const size_t first = (start_ + i) * bits;
+    if (bits >= 64) {
+      for (size_t w = 0; w < bits / 64; ++w) missing[first / 64 + w] |= from[first / 64 + w];
+      return;
+    }
+    const uint64_t mask = ((uint64_t{1} << bits) - 1) << (first % 64);
+    missing[first / 64] |= from[first / 64] & mask;
   }
 
   // Rows where the rule is unknown record which of its fields are missing: a word at a time
   // per field, touching only rows that really lack that field.
   void note_missing(const compiled_rule& cr, const uint64_t* active, const mask& m,
                     uint64_t* missing) {
-    const size_t stride = result_access::missing_words(out_);
+    const size_t bits = result_access::missing_row_bits(out_);
     for (size_t w = 0; w < words_; ++w) {
       uint64_t unknown = active[w] & m.u[w];
       if (!unknown) continue;
       for (uint32_t f : cr.missable_fields) {
-        const uint64_t bit = uint64_t{1} << (f % 64);
         for (uint64_t rows = unknown & ~valid_words(f)[w]; rows; rows &= rows - 1) {
-          size_t i = w * 64 + static_cast<size_t>(std::countr_zero(rows));
-          missing[i * stride + f / 64] |= bit;
+          size_t bit = (start_ + w * 64 + static_cast<size_t>(std::countr_zero(rows))) * bits + f;
+          missing[bit / 64] |= uint64_t{1} << (bit % 64);
         }
       }
     }
