@@ -845,7 +845,7 @@ TEST(Kernels, VectorAndPortableVersionsAgree) {
 }
 
 TEST(Kernels, MaskedFillWritesExactlyTheSetRows) {
-  // Random masks, sparse and dense; the buffer ends right after the highest set row (the
+  // Random masks, sparse and dense; the rows owned end right after the highest set row (the
   // last vector of a batch), guarded by a canary that must survive.
   std::mt19937 rng(16);
   for (int round = 0; round < 4000; ++round) {
@@ -856,8 +856,8 @@ TEST(Kernels, MaskedFillWritesExactlyTheSetRows) {
     std::vector<uint16_t> fast(end + 1), slow(end + 1);
     for (size_t i = 0; i <= end; ++i) fast[i] = slow[i] = static_cast<uint16_t>(1000 + i);
     fast[end] = slow[end] = 0xCAFE;  // canary just past the rows owned
-    detail::masked_fill16(fast.data(), rows, 7);
-    detail::masked_fill16_portable(slow.data(), rows, 7);
+    detail::masked_fill16(fast.data(), rows, 7, end);
+    detail::masked_fill16_portable(slow.data(), rows, 7, end);
     ASSERT_EQ(fast, slow) << std::hex << rows;
     ASSERT_EQ(fast[end], 0xCAFE);
   }

@@ -347,8 +347,8 @@ class executor {
         uint64_t hit = active[w] & m.t[w];
         if (!from) {
           // A constant: one masked store of 64 rows, or one store per row when few hit.
-          fill_rows(outcome + w * 64, hit, cr.then.code);
-          fill_rows(rule + w * 64, hit, static_cast<uint16_t>(r));
+          fill_rows(outcome + w * 64, hit, cr.then.code, w);
+          fill_rows(rule + w * 64, hit, static_cast<uint16_t>(r), w);
         } else {
           for (uint64_t h = hit; h; h &= h - 1) {
             size_t i = w * 64 + static_cast<size_t>(std::countr_zero(h));
@@ -373,9 +373,9 @@ class executor {
     if (d.fallback && d.fallback->from) from = source_codes(d.fallback->source, active, nullptr);
     for (size_t w = 0; w < words_; ++w) {
       if (!from) {
-        fill_rows(outcome + w * 64, active[w], d.fallback ? d.fallback->code : no_code);
+        fill_rows(outcome + w * 64, active[w], d.fallback ? d.fallback->code : no_code, w);
         fill_rows(rule + w * 64, active[w],
-                  d.fallback ? classification::by_default : classification::no_rule);
+                  d.fallback ? classification::by_default : classification::no_rule, w);
         continue;
       }
       for (uint64_t a = active[w]; a; a &= a - 1) {
@@ -391,13 +391,9 @@ class executor {
     }
   }
 
-  // dst[j] = value for the rows j set in `rows` (dst: one word's 64 rows).
-  static void fill_rows(uint16_t* dst, uint64_t rows, uint16_t value) {
-    if (std::popcount(rows) > 8) {
-      masked_fill16(dst, rows, value);
-      return;
-    }
-    for (; rows; rows &= rows - 1) dst[std::countr_zero(rows)] = value;
+  // dst[j] = value for the rows j set in `rows`; dst is word w's 64 rows.
+  void fill_rows(uint16_t* dst, uint64_t rows, uint16_t value, size_t w) const {
+    if (rows) masked_fill16(dst, rows, value, std::min<size_t>(64, n_ - w * 64));
   }
 
   // Codes of the value an outcome copies, for the rows `active & t` (t may be null: all

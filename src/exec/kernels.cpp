@@ -46,7 +46,7 @@ void int_range_to_mask_portable(const int64_t* v, size_t n, int64_t lo, int64_t 
   }
 }
 
-void masked_fill16_portable(uint16_t* dst, uint64_t rows, uint16_t value) {
+void masked_fill16_portable(uint16_t* dst, uint64_t rows, uint16_t value, size_t) {
   for (; rows; rows &= rows - 1) dst[__builtin_ctzll(rows)] = value;
 }
 
@@ -55,20 +55,19 @@ void masked_fill16_portable(uint16_t* dst, uint64_t rows, uint16_t value) {
 namespace {
 
 // 16 rows per step: the row bits become a lane mask (lane k tests bit k), and a blend
-// writes the value where it is set. Rows past the highest set bit are not touched, so the
-// store never goes beyond what the caller owns.
+// writes the value where it is set. A group of 16 that is not wholly owned (the end of a
+// batch) is written row by row, so nothing past dst[owned) is touched.
 __attribute__((target("avx2"))) void masked_fill16_avx2(uint16_t* dst, uint64_t rows,
-                                                        uint16_t value) {
+                                                        uint16_t value, size_t owned) {
   const __m256i lane_bits = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048,
                                               4096, 8192, 16384, -32768);
   const __m256i v = _mm256_set1_epi16(static_cast<short>(value));
-  for (int q = 0; q < 4 && rows; ++q, rows >>= 16, dst += 16) {
+  for (size_t q = 0; q < 4 && rows; ++q, rows >>= 16, dst += 16) {
     const uint16_t bits = static_cast<uint16_t>(rows & 0xFFFF);
     if (bits == 0) continue;
-    if (rows >> 16 == 0 && bits != 0xFFFF) {
-      // Last group: the lanes above the highest set bit may lie past the batch's end.
+    if ((bits & (bits - 1)) == 0 || (q + 1) * 16 > owned) {
       for (uint32_t b = bits; b; b &= b - 1) dst[__builtin_ctz(b)] = value;
-      break;
+      continue;
     }
     __m256i sel = _mm256_and_si256(_mm256_set1_epi16(static_cast<short>(bits)), lane_bits);
     __m256i mask = _mm256_cmpeq_epi16(sel, lane_bits);
@@ -183,15 +182,15 @@ void int_range_to_mask(const int64_t* v, size_t n, int64_t lo, int64_t hi, bool 
   int_range_to_mask_portable(v, n, lo, hi, negated, out);
 }
 
-void masked_fill16(uint16_t* dst, uint64_t rows, uint16_t value) {
-  if (g_avx2) return masked_fill16_avx2(dst, rows, value);
-  masked_fill16_portable(dst, rows, value);
+void masked_fill16(uint16_t* dst, uint64_t rows, uint16_t value, size_t owned) {
+  if (g_avx2) return masked_fill16_avx2(dst, rows, value, owned);
+  masked_fill16_portable(dst, rows, value, owned);
 }
 
 #else
 
-void masked_fill16(uint16_t* dst, uint64_t rows, uint16_t value) {
-  masked_fill16_portable(dst, rows, value);
+void masked_fill16(uint16_t* dst, uint64_t rows, uint16_t value, size_t owned) {
+  masked_fill16_portable(dst, rows, value, owned);
 }
 
 bool kernels_use_avx2() { return false; }

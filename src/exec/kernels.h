@@ -17,11 +17,12 @@ void codes_to_mask(const uint16_t* codes, size_t n, const uint64_t* table, size_
 void int_range_to_mask(const int64_t* v, size_t n, int64_t lo, int64_t hi, bool negated,
                        uint64_t* out);
 
-// dst[j] = value for every bit j set in `rows` (64 rows; dst holds at least the rows set).
-void masked_fill16(uint16_t* dst, uint64_t rows, uint16_t value);
+// dst[j] = value for every bit j set in `rows`. dst[0, owned) may be read and written whole
+// (owned <= 64); no bit at or above `owned` may be set.
+void masked_fill16(uint16_t* dst, uint64_t rows, uint16_t value, size_t owned = 64);
 
 // The portable versions, exposed for tests.
-void masked_fill16_portable(uint16_t* dst, uint64_t rows, uint16_t value);
+void masked_fill16_portable(uint16_t* dst, uint64_t rows, uint16_t value, size_t owned = 64);
 void codes_to_mask_portable(const uint16_t* codes, size_t n, const uint64_t* table,
                             size_t table_words, uint64_t* out);
 void int_range_to_mask_portable(const int64_t* v, size_t n, int64_t lo, int64_t hi, bool negated,
