@@ -16,7 +16,8 @@ namespace chanrules::detail {
 // where `sticky` is 1 when digits beyond the 18th fractional digit are not all zero. Keys
 // order exactly like the numbers they stand for, so 4.9999999999999999 < 5 and
 // 5.0000000000000000000001 > 5.
-__extension__ typedef __int128 decimal_key;  // __extension__: GCC and Clang have it; ISO C++ does not
+__extension__ typedef __int128
+    decimal_key;  // __extension__: GCC and Clang have it; ISO C++ does not
 inline constexpr int64_t decimal_fraction_digits = 18;
 
 std::optional<int64_t> parse_integer(std::string_view text, bool allow_sign = true);

@@ -88,14 +88,15 @@ void raw_prefixes(const std::vector<std::string>& chars, size_t at, std::string 
 bool name_matcher::prefiltered(const char* arena, size_t arena_size, uint32_t offset,
                                uint32_t length) const {
   // The vector loads read up to 34 bytes past the start of a 32-byte block; near the end of
-  // the arena the text is copied to a padded buffer first.
-  const size_t reach = (static_cast<size_t>(length) + 31) / 32 * 32 + 34;
-  if (static_cast<size_t>(offset) + reach <= arena_size)
-    return may_match(reinterpret_cast<const unsigned char*>(arena) + offset, length);
+  // the arena the text is scanned from a padded copy.
   if (length > 4096) return true;  // rare: let the automaton decide
-  alignas(32) unsigned char padded[4096 + 64] = {};
-  std::memcpy(padded, arena + offset, length);
-  return may_match(padded, length);
+  alignas(32) char padded[4096 + 64] = {};
+  std::memcpy(padded, arena + std::min<size_t>(offset, arena_size), length);
+  const uint32_t zero = 0;
+  const bool yes = true;
+  bool scan = true;
+  prefilter_many(padded, sizeof padded, &zero, &length, &yes, 1, &scan);
+  return scan;
 }
 
 void name_matcher::build_prefilter(const std::vector<std::vector<std::string>>& aliases) {
@@ -151,32 +152,8 @@ __attribute__((target("avx2"))) inline __m256i nibble_lookup(const unsigned char
 }
 }  // namespace
 
-__attribute__((target("avx2"))) bool name_matcher::may_match(const unsigned char* text,
-                                                             size_t len) const {
-  const __m256i low4 = _mm256_set1_epi8(0x0F);
-  const __m256i lo0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(prefix_lo_[0]));
-  const __m256i lo1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(prefix_lo_[1]));
-  const __m256i lo2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(prefix_lo_[2]));
-  const __m256i hi0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(prefix_hi_[0]));
-  const __m256i hi1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(prefix_hi_[1]));
-  const __m256i hi2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(prefix_hi_[2]));
-  // Candidate starts are positions 0 .. len-2 (every prefix has at least two bytes).
-  const size_t starts = len >= 2 ? len - 1 : 0;
-  for (size_t at = 0; at < starts; at += 32) {
-    __m256i r = _mm256_and_si256(nibble_lookup(text + at, lo0, hi0, low4),
-                                 nibble_lookup(text + at + 1, lo1, hi1, low4));
-    r = _mm256_and_si256(r, nibble_lookup(text + at + 2, lo2, hi2, low4));
-    uint32_t none =
-        static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(r, _mm256_setzero_si256())));
-    uint32_t candidates = ~none;
-    size_t left = starts - at;
-    if (left < 32) candidates &= (1u << left) - 1;
-    if (candidates) return true;
-  }
-  return false;
-}
-
-// may_match for many texts, the tables loaded once: scan[i] = present and may match.
+// scan[i] = text i is present and a prefix may start in it, 32 positions per step, the
+// nibble tables loaded once for all texts.
 __attribute__((target("avx2"))) void name_matcher::prefilter_many(
     const char* arena, size_t arena_size, const uint32_t* offsets, const uint32_t* lengths,
     const bool* present, size_t count, bool* scan) const {
@@ -216,7 +193,6 @@ __attribute__((target("avx2"))) void name_matcher::prefilter_many(
   }
 }
 #else
-bool name_matcher::may_match(const unsigned char*, size_t) const { return true; }
 void name_matcher::prefilter_many(const char*, size_t, const uint32_t*, const uint32_t*,
                                   const bool* present, size_t count, bool* scan) const {
   for (size_t i = 0; i < count; ++i) scan[i] = present[i];

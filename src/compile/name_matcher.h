@@ -80,8 +80,7 @@ class name_matcher {
   bool prefilter_ = false;
   alignas(32) uint8_t prefix_lo_[3][32] = {};
   alignas(32) uint8_t prefix_hi_[3][32] = {};
-  // True when some prefix may start in text[0, len) (the text is readable to len + 34).
-  bool may_match(const unsigned char* text, size_t len) const;
+  // The prefilter for a text near the end of the arena (scanned from a padded copy).
   bool prefiltered(const char* arena, size_t arena_size, uint32_t offset, uint32_t length) const;
   void prefilter_many(const char* arena, size_t arena_size, const uint32_t* offsets,
                       const uint32_t* lengths, const bool* present, size_t count, bool* scan) const;
