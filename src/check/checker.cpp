@@ -566,11 +566,6 @@ class checker {
   }
 
   // --- 6. conditions ---------------------------------------------------------------------------
-  struct condition_context {
-    const rule_decl* rule;
-    const source_ptr& file;
-  };
-
   source_pos pos_in_rule(const rule_decl& r, size_t offset) const {
     if (r.when_offsets.empty()) return r.when.pos;
     return source_pos{r.when.pos.file, r.when_offsets[std::min(offset, r.when_offsets.size() - 1)]};
