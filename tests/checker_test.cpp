@@ -17,44 +17,18 @@
 #include <string_view>
 #include <vector>
 
+#include "test_support.h"
+
 namespace chanrules {
 namespace {
+
+using chanrules::testing::at;
+using chanrules::testing::describe;
+using chanrules::testing::line_col;
 
 namespace fs = std::filesystem;
 
 // ---- helpers --------------------------------------------------------------------------------
-
-struct line_col {
-  uint32_t line = 0;
-  uint32_t column = 0;
-};
-
-// Position of the '^' in `marker` once the marker (without '^') is found in `text`; the
-// marker must occur exactly once. Columns count code points, as diagnostics do.
-line_col at(const std::string& text, std::string_view marker) {
-  size_t caret = marker.find('^');
-  if (caret == std::string_view::npos) {
-    ADD_FAILURE() << "marker without '^': " << marker;
-    return {};
-  }
-  std::string needle = std::string(marker.substr(0, caret)) + std::string(marker.substr(caret + 1));
-  size_t found = text.find(needle);
-  if (found == std::string::npos || text.find(needle, found + 1) != std::string::npos) {
-    ADD_FAILURE() << "marker '" << needle << "' is not in the text exactly once";
-    return {};
-  }
-  size_t offset = found + caret;
-  line_col out{1, 1};
-  for (size_t i = 0; i < offset; ++i) {
-    if (text[i] == '\n') {
-      ++out.line;
-      out.column = 1;
-    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
-      ++out.column;
-    }
-  }
-  return out;
-}
 
 struct want {
   std::string code;
@@ -66,12 +40,6 @@ struct want {
   uint32_t line = 0;
   uint32_t column = 0;
 };
-
-std::string describe(const std::vector<diagnostic>& diags) {
-  std::string out;
-  for (const auto& d : diags) out += format(d);
-  return out.empty() ? "(no diagnostics)\n" : out;
-}
 
 void expect_diagnostics(const std::string& yaml, const std::vector<diagnostic>& got,
                         const std::vector<want>& expected) {

@@ -21,23 +21,18 @@
 #include "compile/program.h"
 #include "compile/string_table.h"
 #include "exec/kernels.h"
+#include "test_support.h"
 
 namespace chanrules {
 namespace {
 
-namespace fs = std::filesystem;
-
-std::string describe(const std::vector<diagnostic>& diags) {
-  std::string out;
-  for (const auto& d : diags) out += format(d);
-  return out.empty() ? "(no diagnostics)\n" : out;
-}
+using chanrules::testing::describe;
 
 std::shared_ptr<const rule_set> load_ok(const std::string& yaml, const std::string& base = ".") {
-  load_result r = rule_set::load_string(yaml, "c.yaml", base);
-  EXPECT_TRUE(r.ok()) << describe(r.diagnostics);
-  return r.rules;
+  return chanrules::testing::load_ok(yaml, base, "c.yaml");
 }
+
+namespace fs = std::filesystem;
 
 class Compiler : public ::testing::Test {
  protected:

@@ -23,25 +23,20 @@
 
 #include "check/model.h"
 #include "exec/kernels.h"
+#include "test_support.h"
 
 namespace chanrules {
 namespace {
 
+using chanrules::testing::describe;
+
+std::shared_ptr<const rule_set> load_ok(const std::string& yaml, const std::string& base = ".") {
+  return chanrules::testing::load_ok(yaml, base, "e.yaml");
+}
+
 namespace fs = std::filesystem;
 
 // ---- helpers --------------------------------------------------------------------------------
-
-std::string describe(const std::vector<diagnostic>& diags) {
-  std::string out;
-  for (const auto& d : diags) out += format(d);
-  return out.empty() ? "(no diagnostics)\n" : out;
-}
-
-std::shared_ptr<const rule_set> load_ok(const std::string& yaml, const std::string& base = ".") {
-  load_result r = rule_set::load_string(yaml, "e.yaml", base);
-  EXPECT_TRUE(r.ok()) << describe(r.diagnostics);
-  return r.rules;
-}
 
 size_t decision_index(const rule_set& rules, std::string_view name) {
   for (size_t d = 0; d < rules.decision_count(); ++d)

@@ -17,45 +17,16 @@
 #include "check/checker.h"
 #include "graph/decision_graph.h"
 #include "load/loader.h"
+#include "test_support.h"
 
 namespace chanrules {
 namespace {
 
+using chanrules::testing::at;
+using chanrules::testing::describe;
+using chanrules::testing::line_col;
+
 // ---- helpers --------------------------------------------------------------------------------
-
-struct line_col {
-  uint32_t line = 0;
-  uint32_t column = 0;
-};
-
-// Position of the '^' in `marker` once the marker (without '^') is found, exactly once, in
-// `text` (1-based line; column in code points).
-line_col at(const std::string& text, std::string_view marker) {
-  size_t caret = marker.find('^');
-  std::string needle = std::string(marker.substr(0, caret)) + std::string(marker.substr(caret + 1));
-  size_t found = text.find(needle);
-  if (caret == std::string_view::npos || found == std::string::npos ||
-      text.find(needle, found + 1) != std::string::npos) {
-    ADD_FAILURE() << "bad marker '" << marker << "'";
-    return {};
-  }
-  line_col out{1, 1};
-  for (size_t i = 0; i < found + caret; ++i) {
-    if (text[i] == '\n') {
-      ++out.line;
-      out.column = 1;
-    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
-      ++out.column;
-    }
-  }
-  return out;
-}
-
-std::string describe(const std::vector<diagnostic>& diags) {
-  std::string out;
-  for (const auto& d : diags) out += format(d);
-  return out.empty() ? "(no diagnostics)\n" : out;
-}
 
 const std::string kFields =
     "chanrules: 1\n"

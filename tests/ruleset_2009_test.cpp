@@ -13,16 +13,14 @@
 #include <string>
 #include <vector>
 
+#include "test_support.h"
+
 namespace chanrules {
 namespace {
 
-const std::string kDir = std::string(CHANRULES_SOURCE_DIR) + "/rules/channel-2009";
+using chanrules::testing::describe;
 
-std::string describe(const std::vector<diagnostic>& diags) {
-  std::string out;
-  for (const auto& d : diags) out += format(d);
-  return out.empty() ? "(no diagnostics)\n" : out;
-}
+const std::string kDir = std::string(CHANRULES_SOURCE_DIR) + "/rules/channel-2009";
 
 const load_result& loaded() {
   static const load_result result = rule_set::load(kDir);
