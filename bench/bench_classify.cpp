@@ -7,8 +7,8 @@
 // customers, missing values), and the result is verified against explain() on a sample
 // before timing, so a fast wrong engine cannot pass.
 #include <benchmark/benchmark.h>
-#include <chanrules/chanrules.h>
 
+#include <chanrules/chanrules.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <random>

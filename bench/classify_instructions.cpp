@@ -3,8 +3,7 @@
 // rule set, classified 5 times into a reused result. Used by bench/instructions.sh.
 //
 // usage: classify_instructions RULES
-#include <chanrules/chanrules.h>
-
+#include <chanrules/chanrules.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <random>

@@ -1,8 +1,8 @@
 // The batch API: filling column at a time gives exactly what filling row at a time gives,
 // and bad cells are reported with their row and left missing.
-#include <chanrules/chanrules.h>
 #include <gtest/gtest.h>
 
+#include <chanrules/chanrules.hpp>
 #include <string>
 #include <vector>
 

@@ -5,10 +5,10 @@
 // temporary folder used as the rule set's base_dir. Expected positions are written as a
 // marker: a unique piece of the YAML text with '^' where the caret must be, so each case reads
 // as "the error is here" and the line and column are computed from the text itself.
-#include <chanrules/chanrules.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chanrules/chanrules.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>

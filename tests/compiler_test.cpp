@@ -2,10 +2,10 @@
 // predicate interning and condition-node sharing across decisions, how literals become
 // column tests (integer fields against decimal literals, ordered enums, dates), the
 // named-set matcher (name_matcher) and the list hash table (string_table).
-#include <chanrules/chanrules.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chanrules/chanrules.hpp>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>

@@ -4,12 +4,12 @@
 // batches reject bad records, and a differential test that runs random records of the
 // 2009 rule set through both classify() (the batch executor) and explain() (the row
 // interpreter) and compares every decision.
-#include <chanrules/chanrules.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <chanrules/chanrules.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>

@@ -2,11 +2,11 @@
 // full, pointing at a reference of the cycle), the evaluation order, the lint warnings the
 // graph makes visible (unused fields, lists, named sets and helper decisions; rules shadowed
 // by an earlier rule) and the Graphviz output.
-#include <chanrules/chanrules.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chanrules/chanrules.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>

@@ -7,9 +7,9 @@
 // inside plain, quoted, folded and literal scalars, so a condition error on the second line
 // of a folded scalar points at the right spot of the file) and format()'s caret line, which
 // must line up under Chinese text (two terminal columns per character).
-#include <chanrules/chanrules.h>
 #include <gtest/gtest.h>
 
+#include <chanrules/chanrules.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>

@@ -1,7 +1,7 @@
 // The C++ example of the README, kept compiling and giving what the README says.
-#include <chanrules/chanrules.h>
 #include <gtest/gtest.h>
 
+#include <chanrules/chanrules.hpp>
 #include <string>
 
 TEST(Readme, CppExampleClassifiesADkaCustomer) {

@@ -2,11 +2,11 @@
 // the two expected warnings (list rows whose class is not one of the list's values), every
 // case of its tests.yaml passes (each case is a test of its own here, failing with the
 // failures and the explanation trace), and explain() shows what it saw for a DKA customer.
-#include <chanrules/chanrules.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cctype>
+#include <chanrules/chanrules.hpp>
 #include <fstream>
 #include <memory>
 #include <sstream>

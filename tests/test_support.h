@@ -1,9 +1,9 @@
 // Helpers shared by the GoogleTest suites (test-only).
 #pragma once
 
-#include <chanrules/chanrules.h>
 #include <gtest/gtest.h>
 
+#include <chanrules/chanrules.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>

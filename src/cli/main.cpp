@@ -8,12 +8,12 @@
 //
 // Exit codes: 0 success; 1 the rule set has errors, a test failed, or classification failed
 // (no output file written); 2 the command line is wrong; 130 interrupted.
-#include <chanrules/chanrules.h>
 #include <chanrules/csv.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chanrules/chanrules.hpp>
 #include <cstdio>
 #include <cstring>
 #include <iostream>

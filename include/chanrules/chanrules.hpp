@@ -1,4 +1,4 @@
-// Umbrella header: everything a C++ caller of chanrules needs.
+// Umbrella header: everything a C++ caller of chanrules needs. (The C API is chanrules.h.)
 #pragma once
 
 #include <chanrules/batch.h>
