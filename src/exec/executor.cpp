@@ -46,6 +46,13 @@ class executor {
     plan_of_.resize(p.m.decisions.size());
     for (const compiled_decision& d : p.plan) plan_of_[d.decision] = &d;
     decided_.resize(p.m.decisions.size());
+    // Results of the current vector are built here, in cache, and copied to the
+    // classification once the vector is done (see flush_vector).
+    row_bits_ = result_access::missing_row_bits(out);
+    const size_t decisions = p.m.decisions.size();
+    vec_outcomes_.assign(decisions, std::vector<uint16_t>(kVector));
+    vec_rules_.assign(decisions, std::vector<uint16_t>(kVector));
+    vec_missing_.assign(decisions, std::vector<uint64_t>(kVector * row_bits_ / 64));
   }
 
   void run() {
@@ -61,13 +68,10 @@ class executor {
       for (size_t d = 0; d < p_.m.decisions.size(); ++d) {
         // Output decisions write every row; helpers only the rows that needed them.
         if (!p_.m.decisions[d].output) {
-          std::fill_n(result_access::outcomes(out_)[d].data() + start_, n_, no_code);
-          std::fill_n(result_access::rules(out_)[d].data() + start_, n_, classification::no_rule);
+          std::fill_n(vec_outcomes_[d].data(), n_, no_code);
+          std::fill_n(vec_rules_[d].data(), n_, classification::no_rule);
         }
-        // A vector starts on a word boundary of the bitsets (1024 rows * 8..64 bits).
-        const size_t bits = result_access::missing_row_bits(out_);
-        std::fill_n(result_access::missing(out_)[d].data() + start_ * bits / 64,
-                    (n_ * bits + 63) / 64, 0);
+        std::fill_n(vec_missing_[d].data(), (n_ * row_bits_ + 63) / 64, 0);
       }
       // Outputs and helpers tested by conditions for every row; helpers used only through
       // `from` for the rows that copy them (see ensure_decision and program.h).
@@ -75,10 +79,25 @@ class executor {
       for (size_t w = 0; w < words_; ++w) all[w] = row_mask(w);
       for (const compiled_decision& d : p_.plan)
         if (p_.evaluate_always[d.decision]) ensure_decision(d.decision, all);
+      flush_vector();
     }
   }
 
  private:
+  // Copies the vector's results to their place in the classification. A vector starts on
+  // a word boundary of the missing-field bitsets (kVector rows * 8..64k bits). (Streaming
+  // stores were tried here: no measurable difference, so plain copies.)
+  void flush_vector() {
+    for (size_t d = 0; d < p_.m.decisions.size(); ++d) {
+      std::memcpy(result_access::outcomes(out_)[d].data() + start_, vec_outcomes_[d].data(),
+                  n_ * sizeof(uint16_t));
+      std::memcpy(result_access::rules(out_)[d].data() + start_, vec_rules_[d].data(),
+                  n_ * sizeof(uint16_t));
+      std::memcpy(result_access::missing(out_)[d].data() + start_ * row_bits_ / 64,
+                  vec_missing_[d].data(), (n_ * row_bits_ + 63) / 64 * sizeof(uint64_t));
+    }
+  }
+
   uint64_t row_mask(size_t w) const {
     size_t left = n_ - w * 64;
     return left >= 64 ? ~uint64_t{0} : ((uint64_t{1} << left) - 1);
@@ -105,7 +124,7 @@ class executor {
         uint64_t all[kWords];
         for (size_t w = 0; w < words_; ++w) all[w] = row_mask(w);
         ensure_decision(r.index, all);
-        return result_access::outcomes(out_)[r.index].data() + start_;
+        return vec_outcomes_[r.index].data();
       }
     }
     return nullptr;
@@ -333,9 +352,9 @@ class executor {
       any |= active[w];
     }
     if (!any) return;
-    uint16_t* outcome = result_access::outcomes(out_)[decision].data() + start_;
-    uint16_t* rule = result_access::rules(out_)[decision].data() + start_;
-    uint64_t* missing = result_access::missing(out_)[decision].data();  // whole batch
+    uint16_t* outcome = vec_outcomes_[decision].data();
+    uint16_t* rule = vec_rules_[decision].data();
+    uint64_t* missing = vec_missing_[decision].data();
     for (size_t r = 0; r < d.rules.size() && any; ++r) {
       const compiled_rule& cr = d.rules[r];
       const mask& m = node(cr.node);
@@ -403,15 +422,15 @@ class executor {
     uint64_t want[kWords];
     for (size_t w = 0; w < words_; ++w) want[w] = active[w] & (t ? t[w] : ~uint64_t{0});
     ensure_decision(source.index, want);
-    return result_access::outcomes(out_)[source.index].data() + start_;
+    return vec_outcomes_[source.index].data();
   }
 
   // A value copied from another decision brings along the missing fields that decision
   // was decided with: the copy is as uncertain as its source.
   void inherit_missing(value_ref source, size_t i, uint64_t* missing) {
-    const size_t bits = result_access::missing_row_bits(out_);
-    const uint64_t* from = result_access::missing(out_)[source.index].data();
-    const size_t first = (start_ + i) * bits;
+    const size_t bits = row_bits_;
+    const uint64_t* from = vec_missing_[source.index].data();
+    const size_t first = i * bits;
     if (bits >= 64) {
       for (size_t w = 0; w < bits / 64; ++w) missing[first / 64 + w] |= from[first / 64 + w];
       return;
@@ -424,13 +443,13 @@ class executor {
   // per field, touching only rows that really lack that field.
   void note_missing(const compiled_rule& cr, const uint64_t* active, const mask& m,
                     uint64_t* missing) {
-    const size_t bits = result_access::missing_row_bits(out_);
+    const size_t bits = row_bits_;
     for (size_t w = 0; w < words_; ++w) {
       uint64_t unknown = active[w] & m.u[w];
       if (!unknown) continue;
       for (uint32_t f : cr.missable_fields) {
         for (uint64_t rows = unknown & ~valid_words(f)[w]; rows; rows &= rows - 1) {
-          size_t bit = (start_ + w * 64 + static_cast<size_t>(std::countr_zero(rows))) * bits + f;
+          size_t bit = (w * 64 + static_cast<size_t>(std::countr_zero(rows))) * bits + f;
           missing[bit / 64] |= uint64_t{1} << (bit % 64);
         }
       }
@@ -454,6 +473,11 @@ class executor {
     uint64_t w[kWords];
   };
   std::vector<row_set> decided_;  // per decision: rows of the vector already decided
+  // Per decision, the current vector's outcome codes, rule indices and missing-field bits.
+  size_t row_bits_ = 8;
+  std::vector<std::vector<uint16_t>> vec_outcomes_;
+  std::vector<std::vector<uint16_t>> vec_rules_;
+  std::vector<std::vector<uint64_t>> vec_missing_;
 };
 
 }  // namespace
