@@ -4,14 +4,18 @@
 //   chanrules check RULES [--json] [--dump]
 //   chanrules test RULES
 //   chanrules explain RULES (--id ID INPUT.csv | key=value ...) [--json]
-//   chanrules graph RULES
+//   chanrules graph RULES [--format dot|svg|png] [-o FILE]
+//   chanrules diff --old RULES_A --new RULES_B INPUT.csv [--changes CHANGES.csv] [--json]
 //
 // Exit codes: 0 success; 1 the rule set has errors, a test failed, or classification failed
 // (no output file written); 2 the command line is wrong; 130 interrupted.
 #include <chanrules/csv.h>
+#include <chanrules/diff.h>
+#include <chanrules/graph.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chanrules/chanrules.hpp>
 #include <cstdio>
@@ -55,7 +59,8 @@ const char* kMainHelp =
     "  check      load, check and lint a rule set\n"
     "  test       run a rule set's own test cases\n"
     "  explain    show why one customer gets its classes\n"
-    "  graph      print the decision graph (Graphviz DOT)\n"
+    "  graph      draw the decision graph (Graphviz DOT, SVG or PNG)\n"
+    "  diff       compare two rule sets on an export: class changes per decision\n"
     "  version    print the version\n"
     "\n"
     "Run 'chanrules <command> --help' for a command's options.\n"
@@ -444,23 +449,284 @@ int cmd_explain(int argc, char** argv) {
 // --- graph -------------------------------------------------------------------------------
 
 const char* kGraphHelp =
-    "usage: chanrules graph RULES\n"
+    "usage: chanrules graph RULES [--format dot|svg|png] [-o FILE]\n"
     "\n"
-    "Prints the decision graph in Graphviz DOT: decisions with their rules, and an edge for\n"
-    "every reference from one decision to another. Render it with: dot -Tsvg\n";
+    "Prints the decision graph: decisions with their rules, and an edge for every reference\n"
+    "from one decision to another. DOT is written by chanrules itself; svg and png are drawn\n"
+    "by Graphviz's 'dot' program (found in PATH), which must be installed.\n"
+    "\n"
+    "options:\n"
+    "  --format F          dot (default), svg or png\n"
+    "  -o, --output FILE   write to FILE, atomically (default: standard output; png is not\n"
+    "                      written to a terminal)\n"
+    "\n"
+    "Exit codes: 0 written; 1 rule-set errors, 'dot' missing or failed, or the file could not\n"
+    "be written (then FILE is left as it was); 2 bad command line.\n";
 
 int cmd_graph(int argc, char** argv) {
-  args a = parse_args(argc, argv, 2, {}, {"--help"});
+  args a = parse_args(argc, argv, 2, {"--format", "--output"}, {"--help"});
   if (a.has("--help")) {
     std::cout << kGraphHelp;
     return kOk;
   }
   if (!a.error.empty()) return usage_error("graph", a.error);
   if (a.positional.size() != 1) return usage_error("graph", "give exactly one RULES path");
+  auto format = chanrules::parse_graph_format(a.get("--format", "dot"));
+  if (!format) return usage_error("graph", "--format must be dot, svg or png");
+  std::string output = a.get("--output", "-");
+  if (output.empty()) return usage_error("graph", "-o/--output needs a file name");
+  if (output == "-" && *format == chanrules::graph_format::png && isatty(1))
+    return usage_error("graph", "will not write PNG to a terminal; use -o FILE");
   int code = kOk;
   auto rules = load_rules(a.positional[0], true, &code);
   if (!rules) return code;
-  std::cout << rules->graph_dot();
+  std::cout.flush();
+  auto r = chanrules::write_graph(*rules, *format, output);
+  if (!r.ok) {
+    std::cerr << "chanrules graph: " << r.error << "\n";
+    if (output != "-") std::cerr << "no graph written (" << output << " left as it was)\n";
+    return kFailed;
+  }
+  return kOk;
+}
+
+// --- diff --------------------------------------------------------------------------------
+
+const char* kDiffHelp =
+    "usage: chanrules diff --old RULES_A --new RULES_B INPUT.csv [--changes CHANGES.csv]\n"
+    "                      [options]\n"
+    "\n"
+    "Classifies the export with both rule sets and shows, for every output decision they\n"
+    "share, how many rows move from each old class to each new class (changes marked *).\n"
+    "The rows whose class changed, and the rows only one rule set accepts, go to the changes\n"
+    "file (line, the input columns, change, then <decision>_old, _new, _old_rule, _new_rule\n"
+    "per decision, and reason), written atomically. Decisions only one rule set has are\n"
+    "listed as added or removed. This is how to preview next year's standard or a new list.\n"
+    "\n"
+    "options:\n"
+    "  --old RULES          the current rule set (required)\n"
+    "  --new RULES          the changed rule set (required)\n"
+    "  --changes FILE       write the changed rows ('-' for standard output; the summary\n"
+    "                       then goes to standard error)\n"
+    "  --key A,B            only these input columns in the changes file (default: all)\n"
+    "  --decisions A,B      compare only these decisions (each in both rule sets)\n"
+    "  --json               print the summary as JSON\n"
+    "  --encoding ENC       auto (default), utf-8 or gb18030\n"
+    "  --excel-safe         neutralise changes-file cells starting with = + - @\n"
+    "  --batch-rows N       rows classified together (default 16384)\n"
+    "  --quiet              no rule-set warnings and no summary (--json still prints)\n"
+    "  INPUT.csv            the export ('-' for standard input)\n"
+    "\n"
+    "A row one rule set rejects and the other accepts counts as the class '(rejected)' on\n"
+    "that side. Exit codes: 0 compared (whether or not anything changed); 1 rule-set errors\n"
+    "or the run failed (no changes file written); 2 bad command line; 130 interrupted.\n";
+
+std::optional<chanrules::input_encoding> encoding_named(const std::string& name) {
+  if (name == "auto") return chanrules::input_encoding::automatic;
+  if (name == "utf-8" || name == "utf8" || name == "UTF-8") return chanrules::input_encoding::utf8;
+  if (name == "gb18030" || name == "GB18030") return chanrules::input_encoding::gb18030;
+  return std::nullopt;
+}
+
+// A class in the transition table: its label, or what stands for its absence.
+std::string class_text(const std::string& label, bool rejected) {
+  if (rejected) return "(rejected)";
+  return label.empty() ? "(no outcome)" : label;
+}
+
+// Pads a label to `width` terminal columns (at least one space after it).
+std::string padded(const std::string& text, size_t width) {
+  size_t w = display_width(text);
+  return text + std::string(w < width ? width - w : 1, ' ');
+}
+
+// The transition matrix of one decision, cut down to the classes a change touches: a row
+// per old class that lost rows, a column per new class that gained rows (plus the column
+// of each row's own class, for the rows that stayed). Every row outside it kept its class.
+void print_transition_grid(std::ostream& out, const chanrules::decision_diff& d) {
+  // Classes by their index in their rule set's order (labels, no outcome, rejected).
+  std::vector<const chanrules::diff_transition*> row_of, column_of;
+  auto add = [](std::vector<const chanrules::diff_transition*>& list, size_t index,
+                const chanrules::diff_transition& t) {
+    if (list.size() <= index) list.resize(index + 1, nullptr);
+    if (!list[index]) list[index] = &t;
+  };
+  for (const auto& t : d.transitions)
+    if (t.changed()) add(row_of, t.old_index, t);
+  for (const auto& t : d.transitions)
+    if (t.old_index < row_of.size() && row_of[t.old_index]) add(column_of, t.new_index, t);
+  std::vector<size_t> rows, columns;
+  for (size_t i = 0; i < row_of.size(); ++i)
+    if (row_of[i]) rows.push_back(i);
+  for (size_t i = 0; i < column_of.size(); ++i)
+    if (column_of[i]) columns.push_back(i);
+  auto row_label = [&](size_t i) {
+    return class_text(row_of[i]->old_label, row_of[i]->old_rejected);
+  };
+  auto column_label = [&](size_t i) {
+    return class_text(column_of[i]->new_label, column_of[i]->new_rejected);
+  };
+  auto count = [&d](size_t from, size_t to) -> uint64_t {
+    for (const auto& t : d.transitions)
+      if (t.old_index == from && t.new_index == to) return t.rows;
+    return 0;
+  };
+  const std::string corner = "old \\ new";
+  size_t first = display_width(corner);
+  for (size_t r : rows) first = std::max(first, display_width(row_label(r)));
+  first += 2;
+  std::vector<size_t> widths;
+  for (size_t c : columns) {
+    size_t w = display_width(column_label(c));
+    for (size_t r : rows) w = std::max(w, std::to_string(count(r, c)).size());
+    widths.push_back(w + 2);
+  }
+  auto right = [](const std::string& text, size_t width) {
+    size_t w = display_width(text);
+    return std::string(w < width ? width - w : 0, ' ') + text;
+  };
+  out << "  " << padded(corner, first);
+  for (size_t i = 0; i < columns.size(); ++i) out << right(column_label(columns[i]), widths[i]);
+  out << "\n";
+  uint64_t shown = 0;
+  for (size_t r : rows) {
+    out << "  " << padded(row_label(r), first);
+    for (size_t i = 0; i < columns.size(); ++i) {
+      uint64_t n = count(r, columns[i]);
+      shown += n;
+      out << right(n == 0 ? "." : std::to_string(n), widths[i]);
+    }
+    out << "\n";
+  }
+  uint64_t total = 0;
+  for (const auto& t : d.transitions) total += t.rows;
+  if (total == shown + 1) out << "  the other row keeps its class\n";
+  if (total > shown + 1) out << "  the other " << total - shown << " rows keep their class\n";
+}
+
+void print_diff_summary(std::ostream& out, const chanrules::diff_summary& s, bool to_file) {
+  auto line = [&out](const char* label, uint64_t n, const char* note) {
+    char number[32];
+    std::snprintf(number, sizeof number, "%10llu", static_cast<unsigned long long>(n));
+    out << padded(label, 22) << number << (*note ? "  " : "") << note << "\n";
+  };
+  line("rows in", s.rows_in, "");
+  line("compared", s.rows_compared, "accepted by both rule sets");
+  line("rejected by both", s.rows_rejected_both, "not compared");
+  line("rejected by old only", s.rows_rejected_old, "");
+  line("rejected by new only", s.rows_rejected_new, "");
+  uint64_t sum = s.rows_compared + s.rows_rejected_both + s.rows_rejected_old + s.rows_rejected_new;
+  out << "check                 compared + rejected = " << sum
+      << (sum == s.rows_in ? " = rows in" : " != rows in (BUG)") << "\n";
+  line("changed", s.rows_changed, "compared rows whose class changed");
+  if (to_file)
+    line("written", s.rows_written, "rows of the changes file: changed + rejected by one");
+  for (const auto& r : s.first_rejects) {
+    out << "  line " << r.line << " rejected by "
+        << (r.by_old && r.by_new ? "both"
+            : r.by_old           ? "old only"
+                                 : "new only")
+        << (r.column.empty() ? "" : " [" + r.column + "]") << ": " << r.reason << "\n";
+  }
+  uint64_t classified = s.rows_compared + s.rows_rejected_old + s.rows_rejected_new;
+  for (const auto& d : s.decisions) {
+    out << "\n" << d.name << ": ";
+    if (d.rows_changed == 0) {
+      out << "no row changes class (" << classified << " rows)\n";
+      continue;
+    }
+    out << d.rows_changed << " of " << classified << " rows change class\n";
+    print_transition_grid(out, d);
+  }
+  auto only = [&out](const char* what, const char* side,
+                     const std::vector<chanrules::decision_counts>& list) {
+    for (const auto& d : list) {
+      out << "\n" << what << " decision " << d.name << " (only in the " << side << " rule set)\n";
+      for (const auto& [label, count] : d.counts) {
+        if (count == 0) continue;
+        char number[32];
+        std::snprintf(number, sizeof number, "%10llu", static_cast<unsigned long long>(count));
+        out << "    " << padded(label, 16) << number << "\n";
+      }
+      if (d.no_outcome > 0) {
+        char number[32];
+        std::snprintf(number, sizeof number, "%10llu",
+                      static_cast<unsigned long long>(d.no_outcome));
+        out << "    " << padded("(no outcome)", 16) << number << "\n";
+      }
+    }
+  };
+  only("removed", "old", s.removed);
+  only("added", "new", s.added);
+  char tail[128];
+  std::snprintf(tail, sizeof tail, "\ntime %.3f s, input %s\n", s.seconds, s.encoding.c_str());
+  out << tail;
+}
+
+int cmd_diff(int argc, char** argv) {
+  args a = parse_args(
+      argc, argv, 2,
+      {"--old", "--new", "--changes", "--key", "--decisions", "--encoding", "--batch-rows"},
+      {"--help", "--json", "--excel-safe", "--quiet"});
+  if (a.has("--help")) {
+    std::cout << kDiffHelp;
+    return kOk;
+  }
+  if (!a.error.empty()) return usage_error("diff", a.error);
+  if (!a.has("--old")) return usage_error("diff", "--old is required");
+  if (!a.has("--new")) return usage_error("diff", "--new is required");
+  if (a.positional.size() != 1) return usage_error("diff", "give exactly one INPUT.csv");
+  chanrules::diff_options options;
+  auto encoding = encoding_named(a.get("--encoding", "auto"));
+  if (!encoding) return usage_error("diff", "--encoding must be auto, utf-8 or gb18030");
+  options.encoding = *encoding;
+  options.excel_safe = a.has("--excel-safe");
+  options.key_columns = split_commas(a.get("--key"));
+  if (a.has("--key") && options.key_columns.empty())
+    return usage_error("diff", "--key names no column");
+  options.decisions = split_commas(a.get("--decisions"));
+  if (a.has("--decisions") && options.decisions.empty())
+    return usage_error("diff", "--decisions names no decision");
+  if (a.has("--batch-rows")) {
+    auto n = whole_number(a.get("--batch-rows"));
+    if (!n || *n == 0 || *n > (uint64_t{1} << 24))
+      return usage_error("diff", "--batch-rows takes a whole number from 1 to 16777216");
+    options.batch_rows = static_cast<size_t>(*n);
+  }
+  std::string changes = a.get("--changes");
+  if (a.has("--changes") && changes.empty())
+    return usage_error("diff", "--changes needs a file name");
+  bool json = a.has("--json"), quiet = a.has("--quiet");
+  if (json && changes == "-")
+    return usage_error("diff", "--json and --changes - cannot both use standard output");
+
+  int code = kOk;
+  auto old_rules = load_rules(a.get("--old"), quiet, &code);
+  auto new_rules = load_rules(a.get("--new"), quiet, &code);
+  if (!old_rules || !new_rules) return code;
+  install_signal_handlers();
+  options.cancel = &g_cancel;
+  chanrules::diff_summary s =
+      chanrules::diff_csv(*old_rules, *new_rules, a.positional[0], changes, options);
+  if (!s.ok) {
+    std::cerr << "chanrules diff: " << s.error << "\n";
+    if (changes == "-")
+      std::cerr << "the changes on standard output are incomplete\n";
+    else if (!changes.empty())
+      std::cerr << "no changes file written (" << changes << " left as it was)\n";
+    return g_cancel.load() ? kInterrupted : kFailed;
+  }
+  for (const auto& w : s.warnings) std::cerr << "chanrules diff: warning: " << w << "\n";
+  if (json) {
+    std::cout << chanrules::to_json(s, *old_rules, *new_rules) << "\n";
+  } else if (!quiet) {
+    std::ostream& out = changes == "-" ? std::cerr : std::cout;
+    out << "chanrules diff: " << old_rules->name() << " " << old_rules->version() << " -> "
+        << new_rules->name() << " " << new_rules->version() << " on " << a.positional[0];
+    if (!changes.empty()) out << " (changes: " << changes << ")";
+    out << "\n\n";
+    print_diff_summary(out, s, !changes.empty());
+  }
   return kOk;
 }
 
@@ -479,6 +745,7 @@ int main(int argc, char** argv) {
     if (command == "test") return cmd_test(argc, argv);
     if (command == "explain") return cmd_explain(argc, argv);
     if (command == "graph") return cmd_graph(argc, argv);
+    if (command == "diff") return cmd_diff(argc, argv);
     if (command == "version" || command == "--version") {
       std::cout << "chanrules " << CHANRULES_VERSION_STRING << "\n";
       return kOk;
