@@ -5,6 +5,7 @@
 #include <chanrules/graph.h>
 #include <chanrules/rule_set.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -131,6 +132,23 @@ TEST_F(graph_render, dot_program_killed_or_silent) {
   r = render_graph(*rules_, graph_format::svg, o);
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.error, "'" + o.dot_program + " -Tsvg' wrote nothing");
+}
+
+// A caller that ignores SIGPIPE or SIGXFSZ (as the CLI does) must not pass that on: dot
+// starts with every signal at its default, so either signal kills it as from a shell.
+TEST_F(graph_render, signals_are_reset_for_dot) {
+  temp_dir dir;
+  for (auto [sig, name] : {std::pair{SIGPIPE, "PIPE"}, std::pair{SIGXFSZ, "XFSZ"}}) {
+    graph_render_options o;
+    o.dot_program = dir.script(std::string("dot-") + name, std::string("cat >/dev/null\nkill -") +
+                                                               name + " $$\necho survived\n");
+    auto previous = ::signal(sig, SIG_IGN);
+    auto r = render_graph(*rules_, graph_format::svg, o);
+    ::signal(sig, previous);
+    EXPECT_FALSE(r.ok) << name;
+    EXPECT_NE(r.error.find("was killed by signal " + std::to_string(sig)), std::string::npos)
+        << r.error;
+  }
 }
 
 TEST_F(graph_render, hanging_dot_is_stopped) {

@@ -109,13 +109,12 @@ std::string run_program(const std::vector<std::string>& argv, std::string_view i
   posix_spawn_file_actions_adddup2(&spawn.actions, in.fd, 0);
   posix_spawn_file_actions_adddup2(&spawn.actions, out_write.fd, 1);
   posix_spawn_file_actions_adddup2(&spawn.actions, err_write.fd, 2);
-  // The caller may ignore SIGPIPE or catch SIGINT; dot gets the default dispositions and
-  // an empty signal mask, as if started from a shell.
+  // The caller may ignore SIGPIPE or SIGXFSZ, or catch SIGINT; dot gets the default
+  // disposition of every signal and an empty signal mask, as if started from a shell.
   sigset_t defaults, empty;
   sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGTERM);
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sig != SIGKILL && sig != SIGSTOP) sigaddset(&defaults, sig);
   sigemptyset(&empty);
   posix_spawnattr_setsigdefault(&spawn.attr, &defaults);
   posix_spawnattr_setsigmask(&spawn.attr, &empty);
