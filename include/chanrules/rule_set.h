@@ -45,6 +45,12 @@ struct load_options {
   size_t max_rules = 100'000;
   size_t max_list_entries = 10'000'000;
 };
+  // Loading proves the contracts `hit: unique` and `complete: true` and refuses a rule set
+  // that breaks one (E-overlap, E-gap). Off: load it anyway, e.g. to study its findings
+  // with analyze().
+  bool prove_contracts = true;
+  // Search steps per question for that proof (see analysis_options).
+  uint64_t max_analysis_steps = 200'000;
 
 class rule_set;
 
@@ -85,6 +91,29 @@ struct explanation {
 };
 
 // One self-test of the rule set and how it went.
+// Options of rule_set::analyze().
+struct analysis_options {
+  // Partial records the search may try per question before it answers "cannot decide"
+  // (reported as W-undecided).
+  uint64_t max_steps = 200'000;
+};
+
+// One finding of the analysis (docs/analysis.md).
+struct analysis_finding {
+  // "unreachable" (a rule that can never fire), "unused-default", "overlap" (two rules of a
+  // `hit: unique` decision match one record), "gap" (a record of a `complete` decision meets
+  // no rule), "undecided" (the step limit was reached).
+  std::string kind;
+  std::string decision;
+  std::string rule_id;                      // the rule concerned ("" for the decision itself)
+  std::vector<std::string> other_rule_ids;  // rules that shadow it / the rule it overlaps
+  // Overlaps and gaps: a record that shows the defect (field -> cell text; fields not
+  // listed are empty), and whether classifying it was seen to show the defect.
+  std::map<std::string, std::string> example;
+  bool example_verified = false;
+  diagnostic diag;  // the same finding as a diagnostic (W-unreachable, E-overlap, E-gap, ...)
+};
+
 struct test_outcome {
   std::string name;
   source_location location;
@@ -141,6 +170,11 @@ class rule_set {
   std::string graph_dot() const;
 
   // Internal: the compiled program (for the executor and the bindings).
+  // Proves properties of the rule set's decisions (docs/analysis.md): rules that can never
+  // fire, unused defaults, and the contracts `hit: unique` and `complete: true` (which
+  // loading already enforces). Counter-examples are checked by classifying them.
+  std::vector<analysis_finding> analyze(const analysis_options& options = {}) const;
+
   const std::shared_ptr<const detail::program>& program() const { return program_; }
 
  private:

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "analysis/analysis.h"
 #include "check/checker.h"
 #include "common/paths.h"
 #include "exec/batch_impl.h"
@@ -61,6 +62,22 @@ load_result run_pipeline(const detail::source_ptr& file, const std::string& base
       return result;
     }
     auto prog = std::make_shared<detail::program>(detail::compile(std::move(*model)));
+    // Declared contracts (`hit: unique`, `complete: true`) are proven on every load: a rule
+    // set that breaks one never classifies anything.
+    bool contracts = false;
+    for (const auto& d : prog->m.decisions)
+      contracts |= d.hit == detail::hit_policy::unique || d.complete;
+    if (contracts && options.prove_contracts) {
+      detail::analysis_settings settings;
+      settings.contracts_only = true;
+      settings.max_steps = options.max_analysis_steps;
+      for (auto& f : detail::analyze(*prog, settings))
+        result.diagnostics.push_back(std::move(f.diag));
+      if (has_errors(result.diagnostics)) {
+        sort_diagnostics(result.diagnostics);
+        return result;
+      }
+    }
     result.rules = detail::rule_set_access::make(std::move(prog));
   } catch (const std::bad_alloc&) {
     result.diagnostics.push_back(detail::make_diagnostic(
@@ -158,6 +175,55 @@ void rule_set::classify(const batch& rows, classification& out) const {
   // unless the caller mixed rule sets up, which must not read columns wrongly).
   detail::result_access::prepare(out, b.prog, b.rows);
   detail::execute(*b.prog, b, out);
+}
+
+std::vector<analysis_finding> rule_set::analyze(const analysis_options& options) const {
+  detail::analysis_settings settings;
+  settings.max_steps = options.max_steps;
+  std::vector<analysis_finding> out;
+  for (detail::finding& f : detail::analyze(*program_, settings)) {
+    const detail::decision_info& d = program_->m.decisions[f.decision];
+    analysis_finding a;
+    switch (f.kind) {
+      case detail::finding_kind::unreachable_rule:
+        a.kind = "unreachable";
+        break;
+      case detail::finding_kind::unused_default:
+        a.kind = "unused-default";
+        break;
+      case detail::finding_kind::overlap:
+        a.kind = "overlap";
+        break;
+      case detail::finding_kind::gap:
+        a.kind = "gap";
+        break;
+      case detail::finding_kind::undecided:
+        a.kind = "undecided";
+        break;
+    }
+    a.decision = d.name;
+    if (f.rule >= 0) a.rule_id = d.rules[static_cast<size_t>(f.rule)].id;
+    for (uint32_t r : f.others) a.other_rule_ids.push_back(d.rules[r].id);
+    a.example.insert(f.example.begin(), f.example.end());
+    if (!a.example.empty()) {
+      // Classify the counter-example: a gap must reach the default (or no rule); of two
+      // overlapping rules the earlier one must fire.
+      explanation e = explain(a.example);
+      for (const auto& trace : e.decisions) {
+        if (trace.name != d.name || !e.problems.empty()) continue;
+        if (f.kind == detail::finding_kind::gap)
+          a.example_verified = trace.rule_id == "default" || trace.rule_id.empty();
+        if (f.kind == detail::finding_kind::overlap)
+          a.example_verified = !a.other_rule_ids.empty() && trace.rule_id == a.other_rule_ids[0];
+      }
+    }
+    a.diag = std::move(f.diag);
+    out.push_back(std::move(a));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const analysis_finding& x, const analysis_finding& y) {
+    return x.diag.location.line < y.diag.location.line;
+  });
+  return out;
 }
 
 std::string rule_set::dump_program() const { return program_->dump(); }

@@ -474,6 +474,8 @@ class checker {
       info.name = d.name.text;
       info.description = d.description;
       info.output = d.output;
+      info.hit = d.hit && d.hit->text == "unique" ? hit_policy::unique : hit_policy::first;
+      info.complete = d.complete.has_value();
       info.pos = d.name.pos;
       for (const located& o : d.outcomes) {
         if (o.text.empty() || info.outcomes.find(o.text)) {

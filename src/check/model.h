@@ -154,10 +154,19 @@ struct rule_info {
   std::vector<uint32_t> missable_fields;  // input fields (indices) that can make it unknown
 };
 
+enum class hit_policy : uint8_t {
+  first,   // the first rule that matches wins (rules may overlap)
+  unique,  // at most one rule can match any record: proven by the analysis at load
+};
+
 struct decision_info {
   std::string name;
   std::string description;
   bool output = true;
+  hit_policy hit = hit_policy::first;
+  // Every record must be decided by a rule (never the default or nothing): proven by the
+  // analysis at load.
+  bool complete = false;
   domain outcomes;
   std::vector<rule_info> rules;
   std::optional<outcome> fallback;

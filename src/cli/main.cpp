@@ -323,17 +323,46 @@ int cmd_classify(int argc, char** argv) {
 // --- check -------------------------------------------------------------------------------
 
 const char* kCheckHelp =
-    "usage: chanrules check RULES [--json] [--dump]\n"
+    "usage: chanrules check RULES [--json] [--dump] [--strict] [--no-analysis]\n"
     "\n"
-    "Loads, checks and lints a rule set; prints errors and warnings as\n"
+    "Loads, checks and lints a rule set, then analyses its decisions (rules that can never\n"
+    "fire, unused defaults, and the 'hit: unique' and 'complete: true' contracts, with a\n"
+    "counter-example record for each violation). Prints errors and warnings as\n"
     "file:line:column with the source line, a caret and a hint. Exit 1 on errors.\n"
     "\n"
     "options:\n"
-    "  --json   diagnostics as a JSON array\n"
-    "  --dump   also print the compiled program\n";
+    "  --json          diagnostics as a JSON array\n"
+    "  --dump          also print the compiled program\n"
+    "  --strict        the analysis' warnings are errors (exit 1)\n"
+    "  --no-analysis   load, check and lint only\n";
+
+// Adds the analysis' findings to the load diagnostics. The graph stage's quick lint may
+// already have reported the same unreachable rule: one report per place and code.
+void add_analysis(const chanrules::rule_set& rules, bool strict,
+                  std::vector<chanrules::diagnostic>& diags) {
+  auto same = [](const chanrules::diagnostic& x, const chanrules::diagnostic& y) {
+    return x.code == y.code && x.location.file == y.location.file &&
+           x.location.line == y.location.line && x.location.column == y.location.column;
+  };
+  std::vector<chanrules::diagnostic> added;
+  for (auto& f : rules.analyze()) {
+    chanrules::diagnostic d = f.diag;
+    if (strict && d.level == chanrules::severity::warning) d.level = chanrules::severity::error;
+    diags.erase(std::remove_if(diags.begin(), diags.end(),
+                               [&](const chanrules::diagnostic& old) { return same(old, d); }),
+                diags.end());
+    added.push_back(std::move(d));
+  }
+  diags.insert(diags.end(), added.begin(), added.end());
+  std::stable_sort(diags.begin(), diags.end(), [](const auto& x, const auto& y) {
+    if (x.location.file != y.location.file) return x.location.file < y.location.file;
+    return x.location.line < y.location.line;
+  });
+}
 
 int cmd_check(int argc, char** argv) {
-  args a = parse_args(argc, argv, 2, {}, {"--help", "--json", "--dump"});
+  args a = parse_args(argc, argv, 2, {},
+                      {"--help", "--json", "--dump", "--strict", "--no-analysis"});
   if (a.has("--help")) {
     std::cout << kCheckHelp;
     return kOk;
@@ -357,7 +386,7 @@ int cmd_check(int argc, char** argv) {
               << warnings << " warning" << (warnings == 1 ? "" : "s") << "\n";
     if (loaded.ok() && a.has("--dump")) std::cout << loaded.rules->dump_program();
   }
-  return loaded.ok() ? kOk : kFailed;
+  return loaded.ok() && errors == 0 ? kOk : kFailed;
 }
 
 // --- test --------------------------------------------------------------------------------
@@ -389,6 +418,8 @@ int cmd_test(int argc, char** argv) {
     ++failed;
     std::cout << "FAIL  " << t.name << "  (" << t.location.file << ":" << t.location.line << ")\n";
     for (const auto& f : t.failures) std::cout << "      " << f << "\n";
+  if (loaded.ok() && !a.has("--no-analysis")) add_analysis(*loaded.rules, a.has("--strict"),
+                                                           loaded.diagnostics);
     std::istringstream trace(t.trace);
     for (std::string line; std::getline(trace, line);) std::cout << "      | " << line << "\n";
   }

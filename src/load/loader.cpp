@@ -252,8 +252,8 @@ class loader {
   void read_decisions(const ynode& n, ruleset_ast& out) {
     if (!expect_kind(n, ynode_kind::map, "'decisions'")) return;
     if (n.map_size() == 0) error(n.offset, "E-shape", "'decisions' declares no decision");
-    static const std::vector<std::string> keys = {"description", "rules", "default", "output",
-                                                  "outcomes"};
+    static const std::vector<std::string> keys = {"description", "rules",    "default", "output",
+                                                  "outcomes",    "complete", "hit"};
     static const std::vector<std::string> rule_keys = {"id", "when", "then", "description"};
     for (size_t i = 0; i < n.map_size(); ++i) {
       decision_decl d;
@@ -265,6 +265,17 @@ class loader {
       if (const ynode* v = find(body, "description"))
         d.description = scalar(*v, "'description'").text;
       if (const ynode* v = find(body, "output")) d.output = boolean(*v, "'output'");
+      if (const ynode* v = find(body, "hit")) {
+        d.hit = scalar(*v, "'hit'");
+        if (d.hit->text != "first" && d.hit->text != "unique")
+          error(v->offset, "E-hit-policy", "unknown hit policy '" + d.hit->text + "'",
+                "write 'first' (the first rule that matches wins) or 'unique' (at most one rule "
+                "may match, proven when the rule set is loaded)",
+                d.hit->text.size());
+      }
+      if (const ynode* v = find(body, "complete")) {
+        if (boolean(*v, "'complete'")) d.complete = located{"true", {}, true};
+      }
       if (const ynode* v = find(body, "outcomes")) d.outcomes = scalar_list(*v, "'outcomes'");
       if (const ynode* v = find(body, "default")) d.fallback = outcome(*v, "'default'");
       if (const ynode* v = require(body, "rules", what)) {
