@@ -44,13 +44,13 @@ struct load_options {
   uint32_t max_condition_depth = 64;
   size_t max_rules = 100'000;
   size_t max_list_entries = 10'000'000;
-};
   // Loading proves the contracts `hit: unique` and `complete: true` and refuses a rule set
   // that breaks one (E-overlap, E-gap). Off: load it anyway, e.g. to study its findings
   // with analyze().
   bool prove_contracts = true;
   // Search steps per question for that proof (see analysis_options).
   uint64_t max_analysis_steps = 200'000;
+};
 
 class rule_set;
 
@@ -90,7 +90,6 @@ struct explanation {
   std::string to_json() const;
 };
 
-// One self-test of the rule set and how it went.
 // Options of rule_set::analyze().
 struct analysis_options {
   // Partial records the search may try per question before it answers "cannot decide"
@@ -114,6 +113,7 @@ struct analysis_finding {
   diagnostic diag;  // the same finding as a diagnostic (W-unreachable, E-overlap, E-gap, ...)
 };
 
+// One self-test of the rule set and how it went.
 struct test_outcome {
   std::string name;
   source_location location;
@@ -162,6 +162,11 @@ class rule_set {
   // Explains one record given as field -> text pairs.
   explanation explain(const std::map<std::string, std::string>& record) const;
 
+  // Proves properties of the rule set's decisions (docs/analysis.md): rules that can never
+  // fire, unused defaults, and the contracts `hit: unique` and `complete: true` (which
+  // loading already enforces). Counter-examples are checked by classifying them.
+  std::vector<analysis_finding> analyze(const analysis_options& options = {}) const;
+
   // Runs the rule set's own tests.
   std::vector<test_outcome> run_tests() const;
 
@@ -170,11 +175,6 @@ class rule_set {
   std::string graph_dot() const;
 
   // Internal: the compiled program (for the executor and the bindings).
-  // Proves properties of the rule set's decisions (docs/analysis.md): rules that can never
-  // fire, unused defaults, and the contracts `hit: unique` and `complete: true` (which
-  // loading already enforces). Counter-examples are checked by classifying them.
-  std::vector<analysis_finding> analyze(const analysis_options& options = {}) const;
-
   const std::shared_ptr<const detail::program>& program() const { return program_; }
 
  private:
