@@ -8,6 +8,9 @@ packages=(
   libboost-dev libboost-graph-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   graphviz fonts-wqy-microhei python3
+  # Python bindings (bindings/python/): pybind11, and pandas, NumPy and Dask for Debian's
+  # /usr/bin/python3.
+  pybind11-dev python3-dev python3-numpy python3-pandas python3-distributed python3-pytest
 )
 
 missing=()

@@ -16,6 +16,12 @@ ctest --test-dir build --output-on-failure -j"$jobs"
 echo "== benchmark smoke"
 ./build/bench/bench_classify --benchmark_min_time=0.01 --benchmark_filter=BM_Classify >/dev/null
 
+# --- Python bindings (bindings/python/, docs/bindings.md) -------------------------------
+echo "== Python bindings: pytest with /usr/bin/python3, and a LocalCluster for Dask"
+(cd / && /usr/bin/python3 -c "import chanrules")  # the installed package imports
+PYTHONPATH=build/python CHANRULES_CLI=build/src/cli/chanrules \
+  /usr/bin/python3 -m pytest -q -p no:cacheprovider bindings/python/tests
+
 echo "== build (ASan + UBSan)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHANRULES_SANITIZE=ON \
   -DCHANRULES_BUILD_BENCHMARKS=OFF >/dev/null
