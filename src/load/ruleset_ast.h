@@ -1,8 +1,9 @@
-// The rule-set document as written: the output of the load stage, input of the checker.
+// The rule-set document as written: the output of the load stage, input of the
+// checker.
 //
-// Nothing here is interpreted beyond the shape of the document: scalars are kept as the text
-// written with their position, so the checker can read each by the type it turns out to need
-// and point at it when it is wrong.
+// Nothing here is interpreted beyond the shape of the document: scalars are
+// kept as the text written with their position, so the checker can read each by
+// the type it turns out to need and point at it when it is wrong.
 #pragma once
 
 #include <optional>
@@ -16,7 +17,8 @@ namespace chanrules::detail {
 struct located {
   std::string text;
   source_pos pos;
-  bool plain = true;  // written without quotes (bare names may be enum values or keywords)
+  bool plain = true; // written without quotes (bare names may be enum values or
+                     // keywords)
 };
 
 struct field_decl {
@@ -62,9 +64,10 @@ struct outcome_decl {
 
 struct rule_decl {
   located id;
-  located when;  // the condition text
-  // Source position of every byte of `when.text` (and one past the end), so a position
-  // inside the condition maps back to the file even in folded multi-line scalars.
+  located when; // the condition text
+  // Source position of every byte of `when.text` (and one past the end), so a
+  // position inside the condition maps back to the file even in folded
+  // multi-line scalars.
   std::vector<size_t> when_offsets;
   outcome_decl then;
 };
@@ -73,11 +76,12 @@ struct decision_decl {
   located name;
   std::string description;
   bool output = true;
-  std::optional<located> hit;         // hit policy: first (default) or unique
-  std::optional<located> complete;    // `complete: true`: every record must meet a rule
-  std::vector<located> outcomes;  // declared domain (may be empty: inferred)
+  std::optional<located> hit; // hit policy: first (default) or unique
+  std::optional<located>
+      complete; // `complete: true`: every record must meet a rule
+  std::vector<located> outcomes; // declared domain (may be empty: inferred)
   std::vector<rule_decl> rules;
-  std::optional<outcome_decl> fallback;  // `default:`
+  std::optional<outcome_decl> fallback; // `default:`
 };
 
 struct test_decl {
@@ -91,7 +95,7 @@ struct test_decl {
 
 struct ruleset_ast {
   source_ptr file;
-  std::string base_dir;  // folder that list and test files are resolved in
+  std::string base_dir; // folder that list and test files are resolved in
   located name;
   located version;
   std::optional<located> effective;
@@ -103,4 +107,4 @@ struct ruleset_ast {
   std::vector<test_decl> tests;
 };
 
-}  // namespace chanrules::detail
+} // namespace chanrules::detail
