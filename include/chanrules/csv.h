@@ -7,6 +7,13 @@
 // rejects file with its line number, column and reason: rows_out + rows_rejected == rows_in.
 // Output and rejects are written to temporary files renamed into place only when the whole
 // run succeeded, so a failed or interrupted run leaves no partial file under either name.
+//
+// It streams: the input is cut into pieces of whole records, which `jobs` threads parse,
+// validate, classify and format at once, while one thread writes the pieces' rows in input
+// order. The bytes written do not depend on `jobs`, `batch_rows` or `chunk_bytes`. Memory
+// stays bounded whatever the input's size: a few pieces in flight per thread, plus the
+// values of unique fields (customer ids) seen so far, which move to temporary files beside
+// the output once they outgrow `unique_memory` (see docs/cli.md, "Memory").
 #pragma once
 
 #include <chanrules/rule_set.h>
@@ -22,10 +29,18 @@ namespace chanrules {
 
 enum class input_encoding : uint8_t { automatic, utf8, gb18030 };
 
+// The output file's format. The rejects file is always CSV.
+//  csv:   every input column (copied byte for byte), then the class columns.
+//  jsonl: one JSON object per line, with the same columns as members, in the same order:
+//         input cells as strings (as read, unquoted), classes as strings or null (no
+//         outcome), <decision>_rule as a string or null, <decision>_missing as an array.
+enum class output_format : uint8_t { csv, jsonl };
+
 struct csv_progress {
   uint64_t rows = 0;         // records read so far
   uint64_t bytes = 0;        // input bytes consumed so far (after decoding)
   uint64_t total_bytes = 0;  // size of the input file, 0 when unknown (a pipe)
+  double seconds = 0;        // since the run started
 };
 
 struct csv_options {
@@ -41,9 +56,19 @@ struct csv_options {
   bool excel_safe = false;
   // Stop with an error once more rows than this have been rejected.
   uint64_t max_rejects = UINT64_MAX;
+  output_format format = output_format::csv;
   // Rows classified together.
   size_t batch_rows = 16384;
-  // Called every batch; may be empty.
+  // Threads that parse, validate, classify and format rows; 0: one per core. With 1,
+  // everything runs on the calling thread.
+  unsigned jobs = 0;
+  // Input bytes per piece of work (rounded up to the end of a record).
+  size_t chunk_bytes = size_t{1} << 20;
+  // Memory for the values of unique fields seen so far (duplicate detection); beyond it
+  // they go to temporary files beside the output (or in $TMPDIR when writing to stdout).
+  size_t unique_memory = size_t{64} << 20;
+  // Called on the calling thread after each piece written (at most every few
+  // milliseconds' worth of rows); may be empty.
   std::function<void(const csv_progress&)> progress;
   // Set from another thread (e.g. a signal handler's flag) to stop early with an error.
   const std::atomic<bool>* cancel = nullptr;
@@ -74,7 +99,9 @@ struct csv_summary {
   std::vector<reject_sample> first_rejects;  // the first few, for the summary
   std::vector<std::string> warnings;         // e.g. an optional column absent from the input
   double seconds = 0;
-  uint64_t input_bytes = 0;
+  uint64_t input_bytes = 0;     // bytes read (after decoding GB18030)
+  unsigned jobs = 1;            // threads that classified
+  bool unique_spilled = false;  // the unique values outgrew unique_memory (see csv_options)
 };
 
 // Classifies `input_path` ("-" for standard input) into `output_path` ("-" for standard
@@ -83,6 +110,11 @@ struct csv_summary {
 csv_summary classify_csv(const rule_set& rules, const std::string& input_path,
                          const std::string& output_path, const std::string& rejects_path,
                          const csv_options& options = {});
+
+// The progress bar `chanrules classify` draws on a terminal, fitted to `width` columns:
+//   [#########.........]  45%  1234567 rows  612345 rows/s  ETA 0:03
+// (without the bar, percent and ETA when the input's size is unknown).
+std::string progress_line(const csv_progress& progress, int width);
 
 // One record of a CSV export, looked up by the value of a column (e.g. customer_id), as
 // field -> cell text. Reads the file with the same rules as classify_csv.

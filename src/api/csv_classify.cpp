@@ -1,27 +1,54 @@
-// classify_csv(): the export contract's read -> validate -> classify -> write loop.
+// classify_csv(): the export contract's read -> validate -> classify -> write loop, on every
+// core.
 //
-// Records are read in bulk by io::csv_reader, validated into a batch (bad rows go to the
-// rejects with line, column and reason), classified a batch at a time, and written after
-// their input bytes, which are copied through unchanged. Output and rejects go to
-// temporary files that are renamed into place only at the very end.
+// The pipeline (each arrow a bounded queue):
+//
+//   reader thread             worker threads (jobs)              calling thread
+//   io::csv_chunker  ──────▶  parse (csv_reader over the piece)  ──────▶  in input order:
+//   (pieces of whole          validate into a batch,                    duplicates, counts,
+//    records, ~1 MiB)         classify, format output rows               write output, rejects
+//
+// Pieces are numbered; the writer holds back a piece until all the earlier ones are written,
+// so the output is in input order and byte for byte the same whatever the number of
+// threads (jobs == 1 runs the same steps one after the other on the calling thread). The
+// writer keeps everything that depends on the rows before: duplicate detection (a row is a
+// duplicate only of an earlier *accepted* row), line numbers (a piece's lines are counted
+// from its first line and shifted by the line ends of the pieces before it), the counts and
+// --max-rejects. Pieces are recycled through a fixed pool, which bounds the memory in flight.
+//
+// Output and rejects go to temporary files that are renamed into place only at the very end.
 #include <chanrules/csv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "common/values.h"
 #include "compile/string_table.h"
 #include "exec/batch_impl.h"
 #include "io/byte_stream.h"
+#include "io/csv_chunker.h"
 #include "io/csv_reader.h"
 #include "io/csv_writer.h"
 #include "io/encoding.h"
+#include "io/key_index.h"
 
 namespace chanrules {
 
 namespace {
+
+using clock_type = std::chrono::steady_clock;
 
 // A sink that is either an atomic file or standard output.
 struct output_target {
@@ -61,7 +88,7 @@ std::unique_ptr<io::byte_source> open_utf8(const std::string& path, input_encodi
     raw = std::make_unique<io::fd_source>(0, "<stdin>");
   } else {
     struct stat st;
-    if (total_bytes && ::stat(path.c_str(), &st) == 0)
+    if (total_bytes && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
       *total_bytes = static_cast<uint64_t>(st.st_size);
     raw = std::make_unique<io::file_source>(path);
   }
@@ -81,20 +108,313 @@ std::unique_ptr<io::byte_source> open_utf8(const std::string& path, input_encodi
   return std::move(in.source);
 }
 
+std::string directory_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+struct failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// --- a piece of work -------------------------------------------------------------------
+
+enum class row_kind : uint8_t {
+  unreadable,  // syntax error or wrong field count: rejected, never a duplicate
+  invalid,     // a bad value: rejected, unless it is a duplicate (that reason comes first)
+  candidate,   // classified: accepted unless it is a duplicate
+};
+
+struct row_entry {
+  uint64_t line;                 // where the record starts
+  uint32_t raw_begin, raw_size;  // the record's bytes in the piece
+  uint32_t item;                 // unreadable/invalid: index in problems; candidate: in out_end
+  uint32_t key;                  // index of its first unique value in key_end
+  row_kind kind;
+};
+
+struct problem {
+  int field;  // -1 when the record as a whole is bad
+  std::string reason;
+};
+
+struct piece {
+  uint64_t seq = 0;
+  io::csv_chunk chunk;
+  size_t start = 0;         // bytes of chunk before the first record to read (the header)
+  uint64_t start_line = 0;  // line number at chunk[start]
+  // Filled by a worker.
+  std::vector<row_entry> rows;
+  std::vector<problem> problems;
+  std::string keys;  // unique values, trimmed, back to back
+  std::vector<uint32_t> key_end;
+  std::vector<uint64_t> key_hash;
+  std::string out;  // formatted output rows of the candidates, back to back
+  std::vector<uint32_t> out_end;
+  std::vector<uint16_t> codes;    // candidates x written decisions
+  std::vector<uint32_t> missing;  // per candidate: bit k = decision k decided with missing data
+  std::exception_ptr error;
+
+  void clear_results() {
+    rows.clear();
+    problems.clear();
+    keys.clear();
+    key_end.clear();
+    key_hash.clear();
+    out.clear();
+    out_end.clear();
+    codes.clear();
+    missing.clear();
+    error = nullptr;
+  }
+};
+
+// A blocking FIFO that can be closed: pop() then returns null once it is empty.
+template <class T>
+class channel {
+ public:
+  void push(T item) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      items_.push_back(std::move(item));
+    }
+    ready_.notify_one();
+  }
+  bool pop(T& item) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ready_.wait(lock, [&] { return !items_.empty() || closed_; });
+    if (items_.empty()) return false;
+    item = std::move(items_.front());
+    items_.pop_front();
+    return true;
+  }
+  void close() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      closed_ = true;
+    }
+    ready_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<T> items_;
+  bool closed_ = false;
+};
+
+// --- what every thread needs to know about the columns -----------------------------------
+
+struct layout {
+  size_t header_size = 0;
+  std::vector<std::string> header_names;
+  std::vector<int> column_of_field;  // per field: input column, or -1
+  std::vector<size_t> decisions;     // written decisions
+  std::vector<size_t> unique_fields;
+  bool reasons = false;
+  bool excel_safe = false;
+  output_format format = output_format::csv;
+  // Preformatted text per written decision: for every outcome code, the separator and
+  // the cell (CSV: ",label"; JSON: ,"name":"label"), and the text for no outcome.
+  std::vector<std::vector<std::string>> outcome_text;
+  std::vector<std::string> no_outcome_text;
+  std::vector<std::string> json_rule_key, json_missing_key;  // ,"name_rule": ...
+  std::vector<std::string> json_column_key;                  // "col": (the first without ,)
+};
+
+// --- a worker: one piece at a time -----------------------------------------------------
+
+class worker {
+ public:
+  worker(const rule_set& rules, const csv_options& options, const layout& lay)
+      : rules_(rules), options_(options), lay_(lay), rows_(rules, options.batch_rows) {
+    values_.resize(rules.field_count());
+  }
+
+  void process(piece& pc) {
+    pc.clear_results();
+    if (pc.chunk.error || pc.chunk.oversized) return;
+    std::string_view text = pc.chunk.text().substr(pc.start);
+    io::csv_reader_options ro;
+    ro.skip_bom = false;  // the header (and a BOM before it) came out of the first piece
+    ro.first_line = pc.start_line;
+    io::csv_reader reader(text, ro);
+    const char* base = pc.chunk.data.get();
+    prefix_.clear();
+    prefix_end_.clear();
+    batch_raw_.clear();
+    while (reader.next()) {
+      row_entry e{};
+      e.line = reader.line();
+      std::string_view raw = reader.raw();
+      e.raw_begin = raw.empty() ? 0 : static_cast<uint32_t>(raw.data() - base);
+      e.raw_size = static_cast<uint32_t>(raw.size());
+      if (!reader.ok()) {
+        e.kind = row_kind::unreadable;
+        e.item = static_cast<uint32_t>(pc.problems.size());
+        pc.problems.push_back({-1, reader.error()});
+        pc.rows.push_back(e);
+        continue;
+      }
+      if (reader.size() != lay_.header_size) {
+        e.kind = row_kind::unreadable;
+        e.item = static_cast<uint32_t>(pc.problems.size());
+        pc.problems.push_back({-1, "the record has " + std::to_string(reader.size()) +
+                                       " fields; the header has " +
+                                       std::to_string(lay_.header_size)});
+        pc.rows.push_back(e);
+        continue;
+      }
+      for (size_t f = 0; f < values_.size(); ++f)
+        values_[f] = lay_.column_of_field[f] >= 0
+                         ? reader[static_cast<size_t>(lay_.column_of_field[f])]
+                         : std::string_view();
+      e.key = static_cast<uint32_t>(pc.key_end.size());
+      for (size_t f : lay_.unique_fields) {
+        std::string_view v = detail::trim_blanks(values_[f]);
+        pc.keys.append(v);
+        pc.key_end.push_back(static_cast<uint32_t>(pc.keys.size()));
+        pc.key_hash.push_back(detail::hash_bytes(v));
+      }
+      std::string why;
+      size_t bad = 0;
+      if (!rows_.add_record(values_, &why, &bad)) {
+        e.kind = row_kind::invalid;
+        e.item = static_cast<uint32_t>(pc.problems.size());
+        pc.problems.push_back({static_cast<int>(bad), why.substr(why.find(": ") + 2)});
+        pc.rows.push_back(e);
+        continue;
+      }
+      e.kind = row_kind::candidate;
+      e.item = static_cast<uint32_t>(pc.out_end.size() + batch_raw_.size());
+      pc.rows.push_back(e);
+      add_prefix(reader, raw);
+      if (rows_.size() >= options_.batch_rows) flush(pc);
+    }
+    flush(pc);
+  }
+
+ private:
+  // The input part of a candidate's output row, kept until its batch is classified.
+  void add_prefix(const io::csv_reader& reader, std::string_view raw) {
+    if (lay_.format == output_format::jsonl) {
+      prefix_ += '{';
+      for (size_t c = 0; c < reader.size(); ++c) {
+        prefix_ += lay_.json_column_key[c];
+        io::append_json_string(prefix_, reader[c]);
+      }
+      prefix_end_.push_back(prefix_.size());
+    } else if (lay_.excel_safe) {
+      // Re-encode the input cells so none can start a formula; the raw bytes would.
+      size_t begin = prefix_.size();
+      for (size_t c = 0; c < reader.size(); ++c) {
+        if (c > 0) prefix_ += ',';
+        io::append_csv_field(prefix_, reader[c], true);
+      }
+      if (prefix_.size() == begin) prefix_ += "\"\"";  // as csv_writer writes an empty record
+      prefix_end_.push_back(prefix_.size());
+    } else {
+      batch_raw_.push_back(raw);  // a view into the piece, which outlives the batch
+      return;
+    }
+    batch_raw_.push_back({});
+  }
+
+  void flush(piece& pc) {
+    const size_t n = rows_.size();
+    if (n == 0) return;
+    rules_.classify(rows_, result_);
+    const classification& r = result_;
+    const size_t k_count = lay_.decisions.size();
+    size_t prefix_begin = 0;
+    for (size_t row = 0; row < n; ++row) {
+      if (!prefix_end_.empty()) {
+        pc.out.append(prefix_, prefix_begin, prefix_end_[row] - prefix_begin);
+        prefix_begin = prefix_end_[row];
+      } else {
+        pc.out.append(batch_raw_[row]);
+      }
+      uint32_t missing_bits = 0;
+      for (size_t k = 0; k < k_count; ++k) {
+        size_t d = lay_.decisions[k];
+        uint16_t code = r.outcome_codes(d)[row];
+        pc.codes.push_back(code);
+        pc.out += code == classification::no_outcome ? lay_.no_outcome_text[k]
+                                                     : lay_.outcome_text[k][code];
+        bool missing = r.missing(d, row);
+        if (missing) missing_bits |= uint32_t{1} << k;
+        if (lay_.reasons) append_reasons(pc.out, k, d, row, missing);
+      }
+      pc.missing.push_back(missing_bits);
+      pc.out += lay_.format == output_format::jsonl ? "}\n" : "\n";
+      pc.out_end.push_back(static_cast<uint32_t>(pc.out.size()));
+    }
+    rows_.clear();
+    prefix_.clear();
+    prefix_end_.clear();
+    batch_raw_.clear();
+  }
+
+  void append_reasons(std::string& out, size_t k, size_t d, size_t row, bool missing) {
+    std::string_view rule = result_.rule_id(d, row);
+    if (lay_.format == output_format::jsonl) {
+      out += lay_.json_rule_key[k];
+      if (rule.empty()) {
+        out += "null";
+      } else {
+        io::append_json_string(out, rule);
+      }
+      out += lay_.json_missing_key[k];
+      out += '[';
+      if (missing) {
+        bool first = true;
+        for (auto f : result_.missing_fields(d, row)) {
+          if (!first) out += ',';
+          first = false;
+          io::append_json_string(out, f);
+        }
+      }
+      out += ']';
+      return;
+    }
+    out += ',';
+    io::append_csv_field(out, rule, lay_.excel_safe);
+    out += ',';
+    missing_text_.clear();
+    if (missing)
+      for (auto f : result_.missing_fields(d, row)) {
+        if (!missing_text_.empty()) missing_text_ += ';';
+        missing_text_ += f;
+      }
+    io::append_csv_field(out, missing_text_, lay_.excel_safe);
+  }
+
+  const rule_set& rules_;
+  const csv_options& options_;
+  const layout& lay_;
+  batch rows_;
+  classification result_;  // reused batch after batch
+  std::vector<std::string_view> values_;
+  std::string prefix_;  // excel-safe or JSON input parts of the batch's rows
+  std::vector<size_t> prefix_end_;
+  std::vector<std::string_view> batch_raw_;  // CSV: the rows' raw input bytes
+  std::string missing_text_;
+};
+
+// --- the job ---------------------------------------------------------------------------
+
 class csv_job {
  public:
   csv_job(const rule_set& rules, const csv_options& options) : rules_(rules), options_(options) {}
 
   csv_summary run(const std::string& input_path, const std::string& output_path,
                   const std::string& rejects_path) {
-    auto started = std::chrono::steady_clock::now();
+    started_ = clock_type::now();
     try {
-      open_input(input_path);
+      source_ = open_utf8(input_path, options_.encoding, &summary_.encoding, &total_bytes_);
       out_ = output_target::open(output_path);
-      io::csv_writer_options oo;
-      oo.excel_safe = options_.excel_safe;
-      out_writer_ = std::make_unique<io::csv_writer>(out_.sink(), oo);
-      if (options_.excel_safe) safe_writer_ = std::make_unique<io::csv_writer>(safe_sink_, oo);
       if (!rejects_path.empty()) {
         rej_ = output_target::open(rejects_path);
         io::csv_writer_options ro;
@@ -102,8 +422,11 @@ class csv_job {
         rej_writer_ = std::make_unique<io::csv_writer>(rej_.sink(), ro);
         rej_writer_->write_record({"line", "column", "reason", "record"});
       }
+      std::string spill_dir = output_path == "-"
+                                  ? (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp")
+                                  : directory_of(output_path);
+      keys_spill_dir_ = spill_dir;
       process();
-      out_writer_->flush();
       if (rej_writer_) rej_writer_->flush();
       // Rejects first: if the output commit then fails, the run failed and says so, but a
       // successful output never exists without its rejects.
@@ -116,92 +439,298 @@ class csv_job {
       if (out_.file) out_.file->abandon();
       if (rej_.file) rej_.file->abandon();
     }
-    summary_.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    summary_.seconds = seconds();
     return std::move(summary_);
   }
 
  private:
-  struct failure : std::runtime_error {
-    using std::runtime_error::runtime_error;
-  };
-
-  void open_input(const std::string& path) {
-    source_ = open_utf8(path, options_.encoding, &summary_.encoding, &total_bytes_);
-    reader_ = std::make_unique<io::csv_reader>(*source_);
+  double seconds() const {
+    return std::chrono::duration<double>(clock_type::now() - started_).count();
   }
 
-  void read_header() {
-    if (!reader_->next()) throw failure("the input is empty: it has no header row");
-    if (!reader_->ok())
-      throw failure("line " + std::to_string(reader_->line()) +
-                    ": the header cannot be read: " + reader_->error());
-    header_size_ = reader_->size();
-    column_of_field_.assign(rules_.field_count(), -1);
-    for (size_t c = 0; c < reader_->size(); ++c) {
-      std::string name(detail::trim_blanks((*reader_)[c]));
-      header_names_.push_back(name);
+  bool cancelled() const {
+    return options_.cancel && options_.cancel->load(std::memory_order_relaxed);
+  }
+
+  // Reads the header from the first pieces (a piece of nothing but blank lines has none).
+  // Returns the piece holding the first data rows, with `start` set past the header.
+  void read_header(io::csv_chunker& chunker, piece& pc) {
+    for (;;) {
+      if (!chunker.next(pc.chunk)) throw failure("the input is empty: it has no header row");
+      if (pc.chunk.error) std::rethrow_exception(pc.chunk.error);
+      if (pc.chunk.oversized) {
+        throw failure("line " + std::to_string(pc.chunk.first_line) +
+                      ": the header cannot be read: record longer than max_record_size (" +
+                      std::to_string(io::csv_reader_options{}.max_record_size) + " bytes)");
+      }
+      io::csv_reader_options ro;
+      ro.skip_bom = pc.chunk.first;
+      ro.first_line = pc.chunk.first_line;
+      io::csv_reader reader(pc.chunk.text(), ro);
+      if (!reader.next()) {  // only blank lines so far
+        summary_.input_bytes = pc.chunk.offset + pc.chunk.size;
+        continue;
+      }
+      uint64_t header_line = reader.line();
+      if (!reader.ok())
+        throw failure("line " + std::to_string(header_line) +
+                      ": the header cannot be read: " + reader.error());
+      set_up_columns(reader);
+      // The rest of the piece is data.
+      uint64_t end = reader.end_offset();
+      std::string_view head = pc.chunk.text().substr(0, end);
+      pc.start = end;
+      pc.start_line =
+          pc.chunk.first_line + static_cast<uint64_t>(std::count(head.begin(), head.end(), '\n'));
+      return;
+    }
+  }
+
+  void set_up_columns(const io::csv_reader& reader) {
+    lay_.header_size = reader.size();
+    lay_.column_of_field.assign(rules_.field_count(), -1);
+    for (size_t c = 0; c < reader.size(); ++c) {
+      std::string name(detail::trim_blanks(reader[c]));
+      lay_.header_names.push_back(name);
       for (size_t f = 0; f < rules_.field_count(); ++f) {
         if (rules_.field_name(f) != name) continue;
-        if (column_of_field_[f] >= 0)
+        if (lay_.column_of_field[f] >= 0)
           throw failure("the header names the column '" + name + "' twice (columns " +
-                        std::to_string(column_of_field_[f] + 1) + " and " + std::to_string(c + 1) +
-                        ")");
-        column_of_field_[f] = static_cast<int>(c);
+                        std::to_string(lay_.column_of_field[f] + 1) + " and " +
+                        std::to_string(c + 1) + ")");
+        lay_.column_of_field[f] = static_cast<int>(c);
       }
     }
     for (size_t f = 0; f < rules_.field_count(); ++f) {
-      if (column_of_field_[f] >= 0) continue;
+      if (lay_.column_of_field[f] >= 0) continue;
       if (rules_.field_required(f))
         throw failure("the header has no column '" + rules_.field_name(f) +
                       "', which the rule set requires");
       summary_.warnings.push_back("the input has no column '" + rules_.field_name(f) +
                                   "': every row is read as missing it");
     }
-    // Output columns.
     if (options_.decisions.empty()) {
-      decisions_ = rules_.output_decisions();
+      lay_.decisions = rules_.output_decisions();
     } else {
       for (const std::string& name : options_.decisions) {
         size_t found = SIZE_MAX;
         for (size_t d = 0; d < rules_.decision_count(); ++d)
           if (rules_.decision_name(d) == name) found = d;
         if (found == SIZE_MAX) throw failure("the rule set has no decision '" + name + "'");
-        if (std::find(decisions_.begin(), decisions_.end(), found) != decisions_.end())
+        if (std::find(lay_.decisions.begin(), lay_.decisions.end(), found) != lay_.decisions.end())
           throw failure("the decision '" + name + "' is named twice in the columns");
-        decisions_.push_back(found);
+        lay_.decisions.push_back(found);
       }
     }
-    for (size_t d : decisions_) {
+    if (lay_.decisions.size() > 32)
+      throw failure("more than 32 decisions to write; name fewer with --columns");
+    std::vector<std::string> written = lay_.header_names;
+    for (size_t d : lay_.decisions) {
       const std::string& n = rules_.decision_name(d);
-      if (std::find(header_names_.begin(), header_names_.end(), n) != header_names_.end())
+      if (std::find(lay_.header_names.begin(), lay_.header_names.end(), n) !=
+          lay_.header_names.end())
         throw failure("the input already has a column '" + n +
                       "'; chanrules would write a second one");
-    }
-    if (options_.excel_safe) {
-      for (size_t c = 0; c < reader_->size(); ++c) out_writer_->write_field((*reader_)[c]);
-    } else {
-      out_writer_->write_raw_fields(reader_->raw());
-    }
-    for (size_t d : decisions_) {
-      out_writer_->write_field(rules_.decision_name(d));
+      written.push_back(n);
       if (options_.reasons) {
-        out_writer_->write_field(rules_.decision_name(d) + "_rule");
-        out_writer_->write_field(rules_.decision_name(d) + "_missing");
+        written.push_back(n + "_rule");
+        written.push_back(n + "_missing");
       }
     }
-    out_writer_->end_record();
-    for (size_t d : decisions_) {
+    lay_.reasons = options_.reasons;
+    lay_.excel_safe = options_.excel_safe;
+    lay_.format = options_.format;
+    const bool json = options_.format == output_format::jsonl;
+    if (json) {
+      // A JSON object cannot hold a name twice; a CSV header can.
+      for (size_t a = 0; a < written.size(); ++a)
+        for (size_t b = a + 1; b < written.size(); ++b)
+          if (written[a] == written[b])
+            throw failure("--format jsonl needs distinct column names; the header names '" +
+                          written[a] + "' twice (columns " + std::to_string(a + 1) + " and " +
+                          std::to_string(b + 1) + ")");
+      for (size_t c = 0; c < reader.size(); ++c) {
+        std::string key = c == 0 ? "" : ",";
+        io::append_json_string(key, reader[c]);
+        key += ':';
+        lay_.json_column_key.push_back(std::move(key));
+      }
+    }
+    for (size_t d : lay_.decisions) {
+      const std::string& n = rules_.decision_name(d);
+      std::string key = ",";
+      if (json) {
+        io::append_json_string(key, n);
+        key += ':';
+      }
+      std::vector<std::string> texts;
+      for (const auto& label : rules_.outcome_labels(d)) {
+        std::string t = key;
+        if (json) {
+          io::append_json_string(t, label);
+        } else {
+          io::append_csv_field(t, label, options_.excel_safe);
+        }
+        texts.push_back(std::move(t));
+      }
+      lay_.outcome_text.push_back(std::move(texts));
+      lay_.no_outcome_text.push_back(json ? key + "null" : key);
+      std::string rule_key = ",", missing_key = ",";
+      io::append_json_string(rule_key, n + "_rule");
+      io::append_json_string(missing_key, n + "_missing");
+      lay_.json_rule_key.push_back(rule_key + ":");
+      lay_.json_missing_key.push_back(missing_key + ":");
+    }
+    for (size_t f = 0; f < rules_.field_count(); ++f)
+      if (rules_.field_unique(f)) lay_.unique_fields.push_back(f);
+
+    // The output's header row (CSV only): the input's header as it was, then the classes.
+    if (!json) {
+      std::string head;
+      if (options_.excel_safe) {
+        for (size_t c = 0; c < reader.size(); ++c) {
+          if (c > 0) head += ',';
+          io::append_csv_field(head, reader[c], true);
+        }
+      } else {
+        head = reader.raw();
+      }
+      for (size_t i = lay_.header_size; i < written.size(); ++i) {
+        head += ',';
+        io::append_csv_field(head, written[i], options_.excel_safe);
+      }
+      head += '\n';
+      out_.sink().write(head.data(), head.size());
+    }
+
+    for (size_t d : lay_.decisions) {
       decision_summary s;
       s.name = rules_.decision_name(d);
       for (const auto& label : rules_.outcome_labels(d)) s.counts.emplace_back(label, 0);
       summary_.decisions.push_back(std::move(s));
     }
-    unique_fields_.clear();
-    for (size_t f = 0; f < rules_.field_count(); ++f)
-      if (rules_.field_unique(f)) unique_fields_.push_back(f);
-    seen_.resize(unique_fields_.size());
-    first_line_.resize(unique_fields_.size());
+    for (size_t i = 0; i < lay_.unique_fields.size(); ++i)
+      keys_.push_back(std::make_unique<io::key_index>());
+  }
+
+  unsigned job_count() const {
+    unsigned n = options_.jobs;
+    if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+    return std::min(n, 256u);
+  }
+
+  void process() {
+    io::csv_chunker chunker(*source_, options_.chunk_bytes,
+                            io::csv_reader_options{}.max_record_size);
+    auto first = std::make_unique<piece>();
+    read_header(chunker, *first);
+    const unsigned jobs = job_count();
+    summary_.jobs = jobs;
+    if (jobs == 1) {
+      worker w(rules_, options_, lay_);
+      std::unique_ptr<piece> pc = std::move(first);
+      for (;;) {
+        if (cancelled()) throw failure("interrupted");
+        w.process(*pc);
+        write_piece(*pc);
+        if (!chunker.next(pc->chunk)) break;
+        pc->start = 0;
+        pc->start_line = pc->chunk.first_line;
+      }
+    } else {
+      run_pipeline(chunker, std::move(first), jobs);
+    }
+    finish_keys();
+  }
+
+  void run_pipeline(io::csv_chunker& chunker, std::unique_ptr<piece> first, unsigned jobs) {
+    channel<std::unique_ptr<piece>> free_pieces, work, done;
+    // Enough pieces that every worker has one to chew on and one queued while the writer
+    // writes another; no more, so memory stays a few pieces per thread.
+    const size_t pool = 2 * static_cast<size_t>(jobs) + 2;
+    for (size_t i = 1; i < pool; ++i) free_pieces.push(std::make_unique<piece>());
+    std::atomic<bool> stop{false};
+    std::atomic<unsigned> running{jobs};
+
+    std::thread reader([&] {
+      uint64_t seq = 0;
+      try {
+        first->seq = seq++;
+        work.push(std::move(first));
+        std::unique_ptr<piece> pc;
+        while (!stop.load(std::memory_order_relaxed) && free_pieces.pop(pc)) {
+          if (cancelled()) {
+            pc->chunk.error = std::make_exception_ptr(failure("interrupted"));
+          } else if (!chunker.next(pc->chunk)) {
+            free_pieces.push(std::move(pc));
+            break;
+          }
+          pc->start = 0;
+          pc->start_line = pc->chunk.first_line;
+          pc->seq = seq++;
+          bool last = pc->chunk.error != nullptr;
+          work.push(std::move(pc));
+          if (last) break;
+        }
+      } catch (...) {
+        // Only bad_alloc gets here (the chunker reports source failures in its pieces).
+        auto pc = std::make_unique<piece>();
+        pc->seq = seq;
+        pc->chunk.error = std::current_exception();
+        work.push(std::move(pc));
+      }
+      work.close();
+    });
+    std::vector<std::thread> workers;
+    for (unsigned j = 0; j < jobs; ++j) {
+      workers.emplace_back([&] {
+        worker w(rules_, options_, lay_);
+        std::unique_ptr<piece> pc;
+        while (work.pop(pc)) {
+          if (!stop.load(std::memory_order_relaxed)) {
+            try {
+              w.process(*pc);
+            } catch (...) {
+              pc->error = std::current_exception();
+            }
+          }
+          done.push(std::move(pc));
+        }
+        if (running.fetch_sub(1) == 1) done.close();
+      });
+    }
+
+    std::exception_ptr failed;
+    try {
+      std::map<uint64_t, std::unique_ptr<piece>> waiting;  // finished out of order
+      uint64_t next = 0;
+      std::unique_ptr<piece> pc;
+      while (done.pop(pc)) {
+        waiting.emplace(pc->seq, std::move(pc));
+        for (auto it = waiting.find(next); it != waiting.end(); it = waiting.find(next)) {
+          std::unique_ptr<piece> ready = std::move(it->second);
+          waiting.erase(it);
+          ++next;
+          if (cancelled()) throw failure("interrupted");
+          write_piece(*ready);
+          free_pieces.push(std::move(ready));
+        }
+      }
+      if (!waiting.empty()) throw failure("internal error: a piece of the input went missing");
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    // Unblock and wind down every thread, whatever happened.
+    stop.store(true);
+    free_pieces.close();
+    reader.join();
+    {
+      std::unique_ptr<piece> pc;
+      while (done.pop(pc)) {
+      }
+    }
+    for (auto& t : workers) t.join();
+    if (failed) std::rethrow_exception(failed);
   }
 
   void reject(uint64_t line, const std::string& column, const std::string& reason,
@@ -223,149 +752,117 @@ class csv_job {
                     summary_.first_rejects.front().reason);
   }
 
-  void process() {
-    read_header();
-    batch rows(rules_, options_.batch_rows);
-    std::vector<std::string_view> values(rules_.field_count());
-    std::string raws;
-    std::vector<size_t> raw_end;
-    while (reader_->next()) {
+  // In input order: decides duplicates, counts, writes.
+  void write_piece(piece& pc) {
+    if (pc.error) std::rethrow_exception(pc.error);
+    if (pc.chunk.error) std::rethrow_exception(pc.chunk.error);
+    if (pc.chunk.oversized) {
       ++summary_.rows_in;
-      if (options_.cancel && options_.cancel->load(std::memory_order_relaxed))
-        throw failure("interrupted");
-      uint64_t line = reader_->line();
-      if (!reader_->ok()) {
-        reject(line, "", reader_->error(), reader_->raw());
-        continue;
-      }
-      if (reader_->size() != header_size_) {
-        reject(line, "",
-               "the record has " + std::to_string(reader_->size()) + " fields; the header has " +
-                   std::to_string(header_size_),
-               reader_->raw());
-        continue;
-      }
-      for (size_t f = 0; f < values.size(); ++f)
-        values[f] = column_of_field_[f] >= 0 ? (*reader_)[static_cast<size_t>(column_of_field_[f])]
-                                             : std::string_view();
-      std::string why;
-      size_t bad = 0;
-      if (is_duplicate(values, line)) continue;
-      if (!rows.add_record(values, &why, &bad)) {
-        reject(line, rules_.field_name(bad), why.substr(why.find(": ") + 2), reader_->raw());
-        continue;
-      }
-      remember_unique(values, line);
-      if (options_.excel_safe) {
-        // Re-encode the input cells so none can start a formula; the raw bytes would.
-        for (size_t c = 0; c < reader_->size(); ++c) safe_writer_->write_field((*reader_)[c]);
-        safe_writer_->end_record();
-        safe_writer_->flush();
-        std::string row = safe_sink_.release();
-        row.pop_back();  // the record's "\n": the class columns follow on the same line
-        raws.append(row);
-      } else {
-        raws.append(reader_->raw());
-      }
-      raw_end.push_back(raws.size());
-      if (rows.size() >= options_.batch_rows) flush(rows, raws, raw_end);
+      reject(pc.chunk.first_line, "",
+             "record longer than max_record_size (" +
+                 std::to_string(io::csv_reader_options{}.max_record_size) + " bytes)",
+             {});
+      summary_.input_bytes = pc.chunk.offset + pc.chunk.oversized_bytes;
+      report_progress();
+      return;
     }
-    flush(rows, raws, raw_end);
+    const char* base = pc.chunk.data.get();
+    const size_t k_count = lay_.decisions.size();
+    // Runs of accepted rows are written with one call.
+    size_t run_begin = 0, run_end = 0;
+    auto write_run = [&] {
+      if (run_end > run_begin) out_.sink().write(pc.out.data() + run_begin, run_end - run_begin);
+      run_begin = run_end;
+    };
+    for (const row_entry& e : pc.rows) {
+      ++summary_.rows_in;
+      const uint64_t line = e.line;
+      std::string_view raw(base + e.raw_begin, e.raw_size);
+      if (e.kind == row_kind::unreadable) {
+        reject(line, "", pc.problems[e.item].reason, raw);
+        continue;
+      }
+      if (is_duplicate(pc, e, line, raw)) {
+        if (e.kind == row_kind::candidate) {
+          write_run();
+          run_begin = run_end = pc.out_end[e.item];
+        }
+        continue;
+      }
+      if (e.kind == row_kind::invalid) {
+        const problem& p = pc.problems[e.item];
+        reject(line, rules_.field_name(static_cast<size_t>(p.field)), p.reason, raw);
+        continue;
+      }
+      for (size_t i = 0; i < keys_.size(); ++i) {
+        size_t k = e.key + i;
+        keys_[i]->insert(key_of(pc, k), pc.key_hash[k], line);
+      }
+      ++summary_.rows_out;
+      const uint16_t* codes = pc.codes.data() + size_t{e.item} * k_count;
+      const uint32_t missing = pc.missing[e.item];
+      for (size_t k = 0; k < k_count; ++k) {
+        decision_summary& s = summary_.decisions[k];
+        if (codes[k] == classification::no_outcome) {
+          ++s.no_outcome;
+        } else {
+          ++s.counts[codes[k]].second;
+        }
+        s.with_missing += (missing >> k) & 1;
+      }
+      summary_.rows_with_missing += missing != 0;
+      run_end = pc.out_end[e.item];
+    }
+    write_run();
+    summary_.input_bytes = pc.chunk.offset + pc.chunk.size;
+    report_progress();
   }
 
-  // Unique fields: a later row reusing a value already accepted is rejected. Checked before
-  // the row is added; remembered only once the row is accepted.
-  bool is_duplicate(const std::vector<std::string_view>& values, uint64_t line) {
-    for (size_t i = 0; i < unique_fields_.size(); ++i) {
-      size_t f = unique_fields_[i];
-      std::string_view v = detail::trim_blanks(values[f]);
-      uint32_t entry = seen_[i].find(v);
-      if (entry == detail::string_table::not_found) continue;
+  static std::string_view key_of(const piece& pc, size_t k) {
+    uint32_t begin = k == 0 ? 0 : pc.key_end[k - 1];
+    return std::string_view(pc.keys).substr(begin, pc.key_end[k] - begin);
+  }
+
+  // Unique fields: a later row reusing a value already accepted is rejected.
+  bool is_duplicate(const piece& pc, const row_entry& e, uint64_t line, std::string_view raw) {
+    for (size_t i = 0; i < keys_.size(); ++i) {
+      size_t k = e.key + i;
+      std::string_view v = key_of(pc, k);
+      uint64_t first = keys_[i]->find(v, pc.key_hash[k]);
+      if (first == 0) continue;
+      size_t f = lay_.unique_fields[i];
       reject(line, rules_.field_name(f),
              "duplicate " + rules_.field_name(f) + " " + detail::quote_for_message(v) +
-                 " (first accepted on line " + std::to_string(first_line_[i][entry]) + ")",
-             reader_->raw());
+                 " (first accepted on line " + std::to_string(first) + ")",
+             raw);
       return true;
     }
     return false;
   }
 
-  void remember_unique(const std::vector<std::string_view>& values, uint64_t line) {
-    for (size_t i = 0; i < unique_fields_.size(); ++i) {
-      seen_[i].insert(detail::trim_blanks(values[unique_fields_[i]]));
-      first_line_[i].push_back(line);
-    }
-  }
+  void finish_keys() {}
 
-  void flush(batch& rows, std::string& raws, std::vector<size_t>& raw_end) {
-    if (rows.size() == 0) return;
-    rules_.classify(rows, result_);
-    const classification& result = result_;
-    size_t begin = 0;
-    std::string missing_text;
-    for (size_t r = 0; r < rows.size(); ++r) {
-      out_writer_->write_raw_fields(std::string_view(raws).substr(begin, raw_end[r] - begin));
-      begin = raw_end[r];
-      bool any_missing = false;
-      for (size_t k = 0; k < decisions_.size(); ++k) {
-        size_t d = decisions_[k];
-        uint16_t code = result.outcome_codes(d)[r];
-        decision_summary& s = summary_.decisions[k];
-        if (code == classification::no_outcome) {
-          ++s.no_outcome;
-          out_writer_->write_field({});
-        } else {
-          ++s.counts[code].second;
-          out_writer_->write_field(s.counts[code].first);
-        }
-        bool missing = result.missing(d, r);
-        s.with_missing += missing;
-        any_missing |= missing;
-        if (options_.reasons) {
-          out_writer_->write_field(result.rule_id(d, r));
-          missing_text.clear();
-          if (missing)
-            for (auto f : result.missing_fields(d, r)) {
-              if (!missing_text.empty()) missing_text += ';';
-              missing_text += f;
-            }
-          out_writer_->write_field(missing_text);
-        }
-      }
-      summary_.rows_with_missing += any_missing;
-      out_writer_->end_record();
-    }
-    summary_.rows_out += rows.size();
-    rows.clear();
-    raws.clear();
-    raw_end.clear();
-    if (options_.progress) {
-      csv_progress p;
-      p.rows = summary_.rows_in;
-      p.bytes = reader_->offset();
-      p.total_bytes = total_bytes_;
-      options_.progress(p);
-    }
+  void report_progress() {
+    if (!options_.progress) return;
+    csv_progress p;
+    p.rows = summary_.rows_in;
+    p.bytes = summary_.input_bytes;
+    p.total_bytes = total_bytes_;
+    p.seconds = seconds();
+    options_.progress(p);
   }
 
   const rule_set& rules_;
   const csv_options& options_;
   csv_summary summary_;
-  classification result_;  // reused batch after batch
+  clock_type::time_point started_;
   std::unique_ptr<io::byte_source> source_;
-  std::unique_ptr<io::csv_reader> reader_;
   output_target out_, rej_;
-  std::unique_ptr<io::csv_writer> out_writer_, rej_writer_;
-  io::string_sink safe_sink_;  // --excel-safe: one re-encoded row
-  std::unique_ptr<io::csv_writer> safe_writer_;
+  std::unique_ptr<io::csv_writer> rej_writer_;
   uint64_t total_bytes_ = 0;
-  size_t header_size_ = 0;
-  std::vector<std::string> header_names_;
-  std::vector<int> column_of_field_;
-  std::vector<size_t> decisions_;
-  std::vector<size_t> unique_fields_;
-  std::vector<detail::string_table> seen_;
-  std::vector<std::vector<uint64_t>> first_line_;
+  layout lay_;
+  std::vector<std::unique_ptr<io::key_index>> keys_;
+  std::string keys_spill_dir_;
 };
 
 }  // namespace
@@ -403,6 +900,40 @@ csv_lookup find_csv_record(const std::string& input_path, const std::string& col
     out.error = e.what();
   }
   return out;
+}
+
+std::string progress_line(const csv_progress& p, int width) {
+  char text[160];
+  const double rate = p.seconds > 0 ? static_cast<double>(p.rows) / p.seconds : 0;
+  if (p.total_bytes == 0) {
+    std::snprintf(text, sizeof text, "%llu rows  %.0f rows/s",
+                  static_cast<unsigned long long>(p.rows), rate);
+    return text;
+  }
+  const double done =
+      std::min(1.0, static_cast<double>(p.bytes) / static_cast<double>(p.total_bytes));
+  char eta[32] = "ETA --:--";
+  if (done > 0 && p.seconds > 0) {
+    const auto left = static_cast<long long>(p.seconds * (1 - done) / done + 0.5);
+    if (left >= 3600) {
+      std::snprintf(eta, sizeof eta, "ETA %lld:%02lld:%02lld", left / 3600, left / 60 % 60,
+                    left % 60);
+    } else {
+      std::snprintf(eta, sizeof eta, "ETA %lld:%02lld", left / 60, left % 60);
+    }
+  }
+  std::snprintf(text, sizeof text, "%3.0f%%  %llu rows  %.0f rows/s  %s", done * 100,
+                static_cast<unsigned long long>(p.rows), rate, eta);
+  const int room = width - 1 - static_cast<int>(std::strlen(text)) - 4;  // "[" "]" and 2 spaces
+  if (room < 10) return text;
+  const int bar = std::min(room, 40);
+  const int full = static_cast<int>(done * bar);
+  std::string line = "[";
+  line.append(static_cast<size_t>(full), '#');
+  line.append(static_cast<size_t>(bar - full), '.');
+  line += "]  ";
+  line += text;
+  return line;
 }
 
 csv_summary classify_csv(const rule_set& rules, const std::string& input_path,

@@ -36,13 +36,25 @@ std::string field_message(size_t field_number, const char* what) {
 }  // namespace
 
 csv_reader::csv_reader(byte_source& source, csv_reader_options options)
-    : source_(source), options_(options) {
+    : source_(&source), options_(options) {
   // A zero block would read nothing forever; past 1 GiB the doubling growth could overflow.
   options_.block_size = std::clamp<size_t>(options_.block_size, 1, size_t{1} << 30);
   options_.max_record_size = std::min<size_t>(options_.max_record_size, size_t{1} << 40);
   options_.max_fields = std::max<size_t>(options_.max_fields, 1);
+  next_line_ = options_.first_line;
   cap_ = std::max<size_t>(2 * options_.block_size, 64);
-  buf_ = std::make_unique_for_overwrite<char[]>(cap_);
+  owned_ = std::make_unique_for_overwrite<char[]>(cap_);
+  buf_ = owned_.get();
+}
+
+csv_reader::csv_reader(std::string_view text, csv_reader_options options)
+    : source_(nullptr), options_(options) {
+  options_.max_record_size = std::min<size_t>(options_.max_record_size, size_t{1} << 40);
+  options_.max_fields = std::max<size_t>(options_.max_fields, 1);
+  next_line_ = options_.first_line;
+  buf_ = text.data();
+  cap_ = tail_ = text.size();
+  eof_ = true;  // all of the input is already here: fill() never reads
 }
 
 bool csv_reader::fill() {
@@ -54,26 +66,27 @@ bool csv_reader::fill() {
     const size_t keep = tail_ - rec_;
     rebase_.clear();
     for (std::string_view f : fields_) {
-      rebase_.push_back(f.data() != nullptr ? static_cast<size_t>(f.data() - (buf_.get() + rec_))
+      rebase_.push_back(f.data() != nullptr ? static_cast<size_t>(f.data() - (buf_ + rec_))
                                             : SIZE_MAX);
     }
     if (cap_ - keep < options_.block_size) {
       size_t new_cap = std::max(2 * cap_, keep + options_.block_size);
       auto bigger = std::make_unique_for_overwrite<char[]>(new_cap);
-      std::memcpy(bigger.get(), buf_.get() + rec_, keep);
-      buf_ = std::move(bigger);
+      std::memcpy(bigger.get(), buf_ + rec_, keep);
+      owned_ = std::move(bigger);
+      buf_ = owned_.get();
       cap_ = new_cap;
     } else if (keep > 0) {
-      std::memmove(buf_.get(), buf_.get() + rec_, keep);
+      std::memmove(owned_.get(), buf_ + rec_, keep);
     }
     for (size_t i = 0; i < fields_.size(); ++i) {
-      if (rebase_[i] != SIZE_MAX) fields_[i] = {buf_.get() + rebase_[i], fields_[i].size()};
+      if (rebase_[i] != SIZE_MAX) fields_[i] = {buf_ + rebase_[i], fields_[i].size()};
     }
     base_offset_ += rec_;
     tail_ = keep;
     rec_ = 0;
   }
-  size_t got = source_.read(buf_.get() + tail_, options_.block_size);
+  size_t got = source_->read(owned_.get() + tail_, options_.block_size);
   if (got == 0) {
     eof_ = true;
     return false;
@@ -87,7 +100,7 @@ bool csv_reader::next() {
     started_ = true;
     while (tail_ < 3 && fill()) {
     }
-    if (tail_ >= 3 && std::memcmp(buf_.get(), "\xEF\xBB\xBF", 3) == 0) next_ = 3;
+    if (options_.skip_bom && tail_ >= 3 && std::memcmp(buf_, "\xEF\xBB\xBF", 3) == 0) next_ = 3;
   }
   rec_ = next_;
   fields_.clear();
@@ -165,11 +178,11 @@ void csv_reader::push_field_slow(size_t begin, size_t end, bool escaped) {
     return;
   }
   if (!escaped) {
-    fields_.emplace_back(buf_.get() + rec_ + begin, n);
+    fields_.emplace_back(buf_ + rec_ + begin, n);
     return;
   }
   // Collapse each "" to ". Inside a field that reached here every quote is doubled.
-  const char* s = buf_.get() + rec_ + begin;
+  const char* s = buf_ + rec_ + begin;
   const char* e = s + n;
   size_t out = scratch_.size();
   while (s < e) {
@@ -217,7 +230,7 @@ void csv_reader::parse_record() {
     next_line_ = line_ + inner_lines + (ends_line ? 1 : 0);
     check_limits(record_end, 0);
     if (discarding_) return;
-    raw_ = std::string_view(buf_.get() + rec_, record_end);
+    raw_ = std::string_view(buf_ + rec_, record_end);
     for (const escaped_field& f : escaped_) {
       fields_[f.index] = std::string_view(scratch_.data() + f.begin, f.size);
     }
@@ -225,8 +238,8 @@ void csv_reader::parse_record() {
   auto field_number = [&] { return fields_.size() + 1; };
 
   for (;;) {
-    const char* const base = buf_.get() + rec_;
-    const char* const end = buf_.get() + tail_;
+    const char* const base = buf_ + rec_;
+    const char* const end = buf_ + tail_;
     const char* p = base + pos;
     // Runs until the record is complete (return) or the bytes run out (break).
     for (;;) {

@@ -62,12 +62,22 @@ struct csv_reader_options {
   // Most fields in one record ("max_fields"): guards the per-field bookkeeping, which would
   // otherwise grow 16 bytes per comma of a hostile record.
   size_t max_fields = size_t{1} << 16;
+  // Drop a UTF-8 byte order mark at the very start. Off when the text is a piece cut from
+  // the middle of a stream (classify_csv's chunks), where those bytes are data.
+  bool skip_bom = true;
+  // Line number of the text's first line (a piece cut from the middle of a stream starts
+  // at the line it has there): line() and the line numbers in error messages count from it.
+  uint64_t first_line = 1;
 };
 
 class csv_reader {
  public:
   // The reader does not own `source`, which must outlive it.
   explicit csv_reader(byte_source& source, csv_reader_options options = {});
+  // Reads records straight out of `text` (no copy, no buffer): the views it hands out point
+  // into `text`, which must outlive the reader. block_size does not apply; the limits do.
+  // Used on the whole-record chunks of classify_csv's pipeline.
+  explicit csv_reader(std::string_view text, csv_reader_options options = {});
   csv_reader(const csv_reader&) = delete;
   csv_reader& operator=(const csv_reader&) = delete;
 
@@ -91,6 +101,8 @@ class csv_reader {
   uint64_t line() const noexcept { return line_; }
   // Byte offset of the record's first byte in the source's stream (a BOM counts).
   uint64_t offset() const noexcept { return offset_; }
+  // Byte offset just past the record's line end (where the next record may start).
+  uint64_t end_offset() const noexcept { return base_offset_ + next_; }
   // The exact input bytes of the record, without its line end (so a row can be passed
   // through byte for byte). Valid until the next call to next(). Empty after a size-limit
   // error (those bytes were never kept).
@@ -98,6 +110,9 @@ class csv_reader {
 
   // Records returned so far, error records included.
   uint64_t record_count() const noexcept { return records_; }
+  // Physical line of the next byte to read: once next() returned false, 1 + the line ends
+  // in the input (so a piece of a stream tells how far its line numbers moved).
+  uint64_t next_line() const noexcept { return next_line_; }
 
  private:
   enum class state : uint8_t { field_start, unquoted, quoted, after_quote };
@@ -122,7 +137,7 @@ class csv_reader {
   [[gnu::always_inline]] void push_field(size_t begin, size_t end, bool escaped) {
     if (!escaped && !discarding_ && end - begin <= options_.max_field_size &&
         fields_.size() < options_.max_fields) {
-      fields_.emplace_back(buf_.get() + rec_ + begin, end - begin);  // the common case
+      fields_.emplace_back(buf_ + rec_ + begin, end - begin);  // the common case
     } else {
       push_field_slow(begin, end, escaped);
     }
@@ -132,10 +147,11 @@ class csv_reader {
   void check_limits(size_t pos, size_t field_size);
   void start_discarding();
 
-  byte_source& source_;
+  byte_source* source_;  // null when reading from memory
   csv_reader_options options_;
 
-  std::unique_ptr<char[]> buf_;
+  std::unique_ptr<char[]> owned_;  // the buffer, when reading from a source
+  const char* buf_ = nullptr;      // owned_, or the caller's text
   size_t cap_ = 0;
   size_t rec_ = 0;            // index in buf_ of the current record's first byte
   size_t tail_ = 0;           // end of valid data in buf_

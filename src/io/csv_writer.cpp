@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -147,6 +148,80 @@ void csv_writer::write_record(std::span<const std::string> fields) {
 void csv_writer::write_record(std::initializer_list<std::string_view> fields) {
   for (std::string_view f : fields) write_field(f);
   end_record();
+}
+
+void append_csv_field(std::string& out, std::string_view field, bool excel_safe) {
+  if (field.empty()) return;
+  const bool guard = excel_safe && needs_excel_guard(field);
+  const char* first = field.data();
+  const char* last = first + field.size();
+  if (detail::find_csv_special(first, last) == last) {
+    if (guard) out += '\'';
+    out.append(field);
+    return;
+  }
+  out += '"';
+  if (guard) out += '\'';
+  const char* p = first;
+  for (;;) {
+    const char* q = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(last - p)));
+    if (q == nullptr) {
+      out.append(p, last);
+      break;
+    }
+    out.append(p, q + 1);
+    out += '"';
+    p = q + 1;
+  }
+  out += '"';
+}
+
+namespace {
+// Bytes a JSON string cannot hold as they are: control characters, '"' and '\'.
+constexpr auto json_special = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[static_cast<size_t>(c)] = true;
+  t['"'] = t['\\'] = true;
+  return t;
+}();
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t run = 0;  // start of the bytes not yet appended
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char c = s[i];
+    if (!json_special[c]) continue;
+    out.append(text.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default: {
+        static const char* hex = "0123456789abcdef";
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      }
+    }
+  }
+  out.append(text.data() + run, n - run);
+  out += '"';
 }
 
 // ---- atomic_file_writer ----

@@ -92,6 +92,15 @@ class csv_writer {
   uint64_t records_ = 0;
 };
 
+// Appends one CSV field to `out` exactly as csv_writer::write_field writes it (quotes only
+// where needed, the excel_safe guard), for callers that format rows in their own buffers
+// (the threads of classify_csv).
+void append_csv_field(std::string& out, std::string_view field, bool excel_safe);
+
+// Appends `text` (valid UTF-8) as a JSON string, quotes included: " and \ escaped, control
+// characters as \n \r \t or \u00XX, everything else as it is.
+void append_json_string(std::string& out, std::string_view text);
+
 // A byte_sink writing to `<target>.tmp.XXXXXX` (mkstemp, in the target's directory so the
 // final rename stays on one filesystem and is atomic). commit() fsyncs the file, renames it
 // over the target and fsyncs the directory; until then the target is untouched. Without a
