@@ -409,11 +409,21 @@ class csv_job {
  public:
   csv_job(const rule_set& rules, const csv_options& options) : rules_(rules), options_(options) {}
 
+  // Set when the run should be repeated reading the input as GB18030 (see run()).
+  bool retry_as_gb18030 = false;
+
   csv_summary run(const std::string& input_path, const std::string& output_path,
-                  const std::string& rejects_path) {
-    started_ = clock_type::now();
+                  const std::string& rejects_path, clock_type::time_point started) {
+    started_ = started;
+    // The contract: a file that is valid UTF-8 throughout is UTF-8, otherwise GB18030.
+    // Scanning a whole file first would read it twice; instead it is read as UTF-8 (every
+    // byte is validated on the way), and only a run that fails is checked against a full
+    // scan and repeated as GB18030 if that is what the file is.
+    const bool optimistic = options_.encoding == input_encoding::automatic && input_path != "-" &&
+                            is_regular_file(input_path);
     try {
-      source_ = open_utf8(input_path, options_.encoding, &summary_.encoding, &total_bytes_);
+      source_ = open_utf8(input_path, optimistic ? input_encoding::utf8 : options_.encoding,
+                          &summary_.encoding, &total_bytes_);
       out_ = output_target::open(output_path);
       if (!rejects_path.empty()) {
         rej_ = output_target::open(rejects_path);
@@ -438,6 +448,12 @@ class csv_job {
       summary_.error = e.what();
       if (out_.file) out_.file->abandon();
       if (rej_.file) rej_.file->abandon();
+      if (optimistic && !cancelled()) {
+        try {
+          retry_as_gb18030 = io::detect_file_encoding(input_path) == io::encoding::gb18030;
+        } catch (const std::exception&) {  // unreadable now: report the first failure
+        }
+      }
     }
     summary_.seconds = seconds();
     return std::move(summary_);
@@ -774,7 +790,11 @@ class csv_job {
       if (run_end > run_begin) out_.sink().write(pc.out.data() + run_begin, run_end - run_begin);
       run_begin = run_end;
     };
-    for (const row_entry& e : pc.rows) {
+    constexpr size_t ahead = 16;  // rows whose key slots are prefetched in advance
+    for (size_t r = 0; r < std::min(ahead, pc.rows.size()); ++r) prefetch_keys(pc, pc.rows[r]);
+    for (size_t r = 0; r < pc.rows.size(); ++r) {
+      const row_entry& e = pc.rows[r];
+      if (r + ahead < pc.rows.size()) prefetch_keys(pc, pc.rows[r + ahead]);
       ++summary_.rows_in;
       const uint64_t line = e.line;
       std::string_view raw(base + e.raw_begin, e.raw_size);
@@ -816,6 +836,11 @@ class csv_job {
     write_run();
     summary_.input_bytes = pc.chunk.offset + pc.chunk.size;
     report_progress();
+  }
+
+  void prefetch_keys(const piece& pc, const row_entry& e) const {
+    if (e.kind == row_kind::unreadable) return;
+    for (size_t i = 0; i < keys_.size(); ++i) keys_[i]->prefetch(pc.key_hash[e.key + i]);
   }
 
   static std::string_view key_of(const piece& pc, size_t k) {
@@ -939,8 +964,16 @@ std::string progress_line(const csv_progress& p, int width) {
 csv_summary classify_csv(const rule_set& rules, const std::string& input_path,
                          const std::string& output_path, const std::string& rejects_path,
                          const csv_options& options) {
-  csv_job job(rules, options);
-  return job.run(input_path, output_path, rejects_path);
+  const auto started = clock_type::now();
+  {
+    csv_job job(rules, options);
+    csv_summary s = job.run(input_path, output_path, rejects_path, started);
+    if (!job.retry_as_gb18030) return s;
+  }
+  csv_options gb = options;
+  gb.encoding = input_encoding::gb18030;
+  csv_job job(rules, gb);
+  return job.run(input_path, output_path, rejects_path, started);
 }
 
 }  // namespace chanrules
