@@ -35,7 +35,7 @@ namespace detail {
 struct program;
 struct model;
 struct rule_set_access;
-} // namespace detail
+}  // namespace detail
 
 struct load_options {
   // Allow list and test files outside the rule set's folder (refused by
@@ -59,34 +59,33 @@ struct load_options {
 class rule_set;
 
 struct load_result {
-  std::shared_ptr<const rule_set> rules; // null when there were errors
-  std::vector<diagnostic> diagnostics;   // errors and warnings, in file order
+  std::shared_ptr<const rule_set> rules;  // null when there were errors
+  std::vector<diagnostic> diagnostics;    // errors and warnings, in file order
   bool ok() const { return rules != nullptr; }
 };
 
 // What explain() returns for one record.
 struct explanation {
   struct condition_trace {
-    std::string text;  // the predicate as written, e.g. "market_tier <= T3"
-    std::string value; // the value it saw, e.g. "T4", or "(missing)" / "(none)"
-    std::string result; // "true", "false" or "unknown"
+    std::string text;    // the predicate as written, e.g. "market_tier <= T3"
+    std::string value;   // the value it saw, e.g. "T4", or "(missing)" / "(none)"
+    std::string result;  // "true", "false" or "unknown"
   };
   struct rule_trace {
     std::string id;
-    std::string condition; // the whole condition as written
-    std::string result;    // "true", "false" or "unknown"
+    std::string condition;  // the whole condition as written
+    std::string result;     // "true", "false" or "unknown"
     std::vector<condition_trace> conditions;
     bool fired = false;
   };
   struct decision_trace {
     std::string name;
-    std::string outcome; // "" when none
-    std::string rule_id; // rule that fired, "default", or ""
+    std::string outcome;  // "" when none
+    std::string rule_id;  // rule that fired, "default", or ""
     std::vector<std::string> missing_fields;
-    std::vector<rule_trace>
-        rules; // the rules tried, in order, up to the one that fired
+    std::vector<rule_trace> rules;  // the rules tried, in order, up to the one that fired
   };
-  std::vector<std::string> problems; // values that could not be read
+  std::vector<std::string> problems;  // values that could not be read
   // In evaluation order; helper decisions (output: false) appear only when a
   // rule needed their value, just before the decision that needed it.
   std::vector<decision_trace> decisions;
@@ -110,16 +109,15 @@ struct analysis_finding {
   // reached).
   std::string kind;
   std::string decision;
-  std::string rule_id; // the rule concerned ("" for the decision itself)
-  std::vector<std::string>
-      other_rule_ids; // rules that shadow it / the rule it overlaps
+  std::string rule_id;                      // the rule concerned ("" for the decision itself)
+  std::vector<std::string> other_rule_ids;  // rules that shadow it / the rule it overlaps
   // Overlaps and gaps: a record that shows the defect (field -> cell text;
   // fields not listed are empty), and whether classifying it was seen to show
   // the defect.
   std::map<std::string, std::string> example;
   bool example_verified = false;
-  diagnostic diag; // the same finding as a diagnostic (W-unreachable,
-                   // E-overlap, E-gap, ...)
+  diagnostic diag;  // the same finding as a diagnostic (W-unreachable,
+                    // E-overlap, E-gap, ...)
 };
 
 // One self-test of the rule set and how it went.
@@ -127,43 +125,41 @@ struct test_outcome {
   std::string name;
   source_location location;
   bool passed = false;
-  std::vector<std::string> failures; // one line per mismatch
-  std::string trace;                 // explanation text when failed
+  std::vector<std::string> failures;  // one line per mismatch
+  std::string trace;                  // explanation text when failed
 };
 
 class rule_set {
-public:
+ public:
   // Loads `path`: a folder holding ruleset.yaml, or a YAML file.
-  static load_result load(const std::string &path,
-                          const load_options &options = {});
+  static load_result load(const std::string& path, const load_options& options = {});
   // Loads from text; `base_dir` is where list files are looked up; `name` is
   // used in messages.
-  static load_result load_string(std::string_view yaml,
-                                 const std::string &name = "<string>",
-                                 const std::string &base_dir = ".",
-                                 const load_options &options = {});
+  static load_result load_string(std::string_view yaml, const std::string& name = "<string>",
+                                 const std::string& base_dir = ".",
+                                 const load_options& options = {});
 
   ~rule_set();
-  rule_set(const rule_set &) = delete;
-  rule_set &operator=(const rule_set &) = delete;
+  rule_set(const rule_set&) = delete;
+  rule_set& operator=(const rule_set&) = delete;
 
-  const std::string &name() const;
-  const std::string &version() const;
-  const std::string &effective() const;
+  const std::string& name() const;
+  const std::string& version() const;
+  const std::string& effective() const;
 
   // Fields (input columns), in declaration order.
   size_t field_count() const;
-  const std::string &field_name(size_t i) const;
+  const std::string& field_name(size_t i) const;
   bool field_required(size_t i) const;
   bool field_unique(size_t i) const;
   // Decisions in declaration order; outputs are the ones that become result
   // columns.
   size_t decision_count() const;
-  const std::string &decision_name(size_t i) const;
+  const std::string& decision_name(size_t i) const;
   bool decision_is_output(size_t i) const;
   std::vector<size_t> output_decisions() const;
   std::vector<size_t> evaluation_order() const;
-  const std::vector<std::string> &outcome_labels(size_t decision) const;
+  const std::vector<std::string>& outcome_labels(size_t decision) const;
 
   // What the rule set declares about its input (field types, bounds, enum values,
   // the values conditions compare fields with, lists, named sets): see
@@ -175,21 +171,20 @@ public:
 
   // Classifies every row of the batch. The batch must have been made for this
   // rule set.
-  classification classify(const batch &rows) const;
+  classification classify(const batch& rows) const;
   // The same, reusing `out`'s memory (no allocation when it already has room):
   // the way to classify a stream of batches.
-  void classify(const batch &rows, classification &out) const;
+  void classify(const batch& rows, classification& out) const;
   // Explains one row of a batch.
-  explanation explain(const batch &rows, size_t row) const;
+  explanation explain(const batch& rows, size_t row) const;
   // Explains one record given as field -> text pairs.
-  explanation explain(const std::map<std::string, std::string> &record) const;
+  explanation explain(const std::map<std::string, std::string>& record) const;
 
   // Proves properties of the rule set's decisions (docs/analysis.md): rules
   // that can never fire, unused defaults, and the contracts `hit: unique` and
   // `complete: true` (which loading already enforces). Counter-examples are
   // checked by classifying them.
-  std::vector<analysis_finding>
-  analyze(const analysis_options &options = {}) const;
+  std::vector<analysis_finding> analyze(const analysis_options& options = {}) const;
 
   // Runs the rule set's own tests.
   std::vector<test_outcome> run_tests() const;
@@ -200,14 +195,12 @@ public:
   std::string graph_dot() const;
 
   // Internal: the compiled program (for the executor and the bindings).
-  const std::shared_ptr<const detail::program> &program() const {
-    return program_;
-  }
+  const std::shared_ptr<const detail::program>& program() const { return program_; }
 
-private:
+ private:
   friend struct detail::rule_set_access;
   rule_set() = default;
   std::shared_ptr<const detail::program> program_;
 };
 
-} // namespace chanrules
+}  // namespace chanrules

@@ -16,31 +16,20 @@
 
 namespace chanrules::detail {
 
-enum class value_type : uint8_t {
-  string,
-  integer,
-  decimal,
-  boolean,
-  date,
-  enumeration
-};
-const char *to_string(value_type t);
+enum class value_type : uint8_t { string, integer, decimal, boolean, date, enumeration };
+const char* to_string(value_type t);
 
-inline constexpr uint16_t no_code = 0xFFFF; // "no value" in every code column
+inline constexpr uint16_t no_code = 0xFFFF;  // "no value" in every code column
 
 // Hash and equality that accept string_view, so looking a label up never builds
 // a string.
 struct text_hash {
   using is_transparent = void;
-  size_t operator()(std::string_view s) const {
-    return std::hash<std::string_view>{}(s);
-  }
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 struct text_equal {
   using is_transparent = void;
-  bool operator()(std::string_view a, std::string_view b) const {
-    return a == b;
-  }
+  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
 };
 
 // An ordered list of labels; a label's code is its index.
@@ -54,20 +43,16 @@ struct domain {
     // text.
     if (labels.size() <= 16) {
       for (size_t i = 0; i < labels.size(); ++i)
-        if (labels[i].size() == label.size() && labels[i] == label)
-          return static_cast<uint16_t>(i);
+        if (labels[i].size() == label.size() && labels[i] == label) return static_cast<uint16_t>(i);
       return std::nullopt;
     }
     auto it = codes.find(label);
-    if (it == codes.end())
-      return std::nullopt;
+    if (it == codes.end()) return std::nullopt;
     return it->second;
   }
-  uint16_t add(const std::string &label) {
-    auto [it, inserted] =
-        codes.emplace(label, static_cast<uint16_t>(labels.size()));
-    if (inserted)
-      labels.push_back(label);
+  uint16_t add(const std::string& label) {
+    auto [it, inserted] = codes.emplace(label, static_cast<uint16_t>(labels.size()));
+    if (inserted) labels.push_back(label);
     return it->second;
   }
   size_t size() const { return labels.size(); }
@@ -79,9 +64,9 @@ struct field_info {
   bool required = false;
   bool unique = false;
   bool trim = true;
-  domain values; // enumeration
+  domain values;  // enumeration
   std::optional<decimal_key> min,
-      max; // integer/date as plain integers cast; decimal as keys
+      max;  // integer/date as plain integers cast; decimal as keys
   std::string description;
   source_pos pos;
   // String fields compared with literals get a code column at batch-build time:
@@ -94,10 +79,9 @@ struct field_info {
 struct list_info {
   std::string name;
   uint32_t key_field = 0;
-  bool membership = false; // no value column: a boolean "is listed"
-  domain values;           // value labels in priority order
-  std::unordered_map<std::string, uint16_t>
-      entries; // key -> value code (membership: 0)
+  bool membership = false;                            // no value column: a boolean "is listed"
+  domain values;                                      // value labels in priority order
+  std::unordered_map<std::string, uint16_t> entries;  // key -> value code (membership: 0)
   std::string path;
   source_pos pos;
   std::string description;
@@ -106,8 +90,8 @@ struct list_info {
 struct named_set_info {
   std::string name;
   uint32_t field = 0;
-  domain keys;                                   // entry keys in tie order
-  std::vector<std::vector<std::string>> aliases; // per entry, as written
+  domain keys;                                    // entry keys in tie order
+  std::vector<std::vector<std::string>> aliases;  // per entry, as written
   source_pos pos;
   std::string description;
 };
@@ -117,15 +101,15 @@ enum class source_kind : uint8_t { field, list, named_set, decision };
 struct value_ref {
   source_kind kind = source_kind::field;
   uint32_t index = 0;
-  bool operator==(const value_ref &) const = default;
+  bool operator==(const value_ref&) const = default;
 };
 
 enum class pred_kind : uint8_t {
-  code_in_set, // enum-like value (enum, boolean, list, named set, decision,
-               // string literal code)
-  int_range,   // integer or date in [lo, hi] (negated: outside)
-  dec_range,   // decimal key in [lo, hi] (negated: outside)
-  is_missing,  // the value is absent (negated: present); never unknown
+  code_in_set,  // enum-like value (enum, boolean, list, named set, decision,
+                // string literal code)
+  int_range,    // integer or date in [lo, hi] (negated: outside)
+  dec_range,    // decimal key in [lo, hi] (negated: outside)
+  is_missing,   // the value is absent (negated: present); never unknown
 };
 
 // One predicate over one value, already reduced to a test the executor runs
@@ -133,17 +117,16 @@ enum class pred_kind : uint8_t {
 struct predicate {
   pred_kind kind = pred_kind::code_in_set;
   value_ref subject;
-  bool negated = false; // ranges and is_missing
-  std::vector<uint16_t>
-      codes; // code_in_set: the codes that make it true (sorted)
-  decimal_key lo = 0, hi = 0; // ranges (integers and dates are stored widened)
-  std::string text;           // as written, for explanations
+  bool negated = false;         // ranges and is_missing
+  std::vector<uint16_t> codes;  // code_in_set: the codes that make it true (sorted)
+  decimal_key lo = 0, hi = 0;   // ranges (integers and dates are stored widened)
+  std::string text;             // as written, for explanations
   // The input field whose missing value makes this predicate unknown, or -1.
   int missing_field = -1;
 
-  bool same_test(const predicate &o) const {
-    return kind == o.kind && subject == o.subject && negated == o.negated &&
-           codes == o.codes && lo == o.lo && hi == o.hi;
+  bool same_test(const predicate& o) const {
+    return kind == o.kind && subject == o.subject && negated == o.negated && codes == o.codes &&
+           lo == o.lo && hi == o.hi;
   }
 };
 
@@ -152,8 +135,8 @@ enum class cond_kind : uint8_t { and_, or_, not_, constant, pred };
 struct cond_node {
   cond_kind kind = cond_kind::constant;
   std::vector<uint32_t> children;
-  uint32_t pred = 0;  // index into model::predicates
-  bool value = false; // constant
+  uint32_t pred = 0;   // index into model::predicates
+  bool value = false;  // constant
 };
 
 // A condition: nodes in post-order (children before parents); the last node is
@@ -164,9 +147,9 @@ struct condition {
 
 struct outcome {
   bool from = false;
-  uint16_t code = no_code;     // constant: code in the decision's domain
-  value_ref source;            // from: the value copied
-  std::vector<uint16_t> remap; // from: source code -> decision code
+  uint16_t code = no_code;      // constant: code in the decision's domain
+  value_ref source;             // from: the value copied
+  std::vector<uint16_t> remap;  // from: source code -> decision code
 };
 
 struct rule_info {
@@ -175,14 +158,13 @@ struct rule_info {
   outcome then;
   std::string when_text;
   source_pos pos;
-  std::vector<uint32_t>
-      missable_fields; // input fields (indices) that can make it unknown
+  std::vector<uint32_t> missable_fields;  // input fields (indices) that can make it unknown
 };
 
 enum class hit_policy : uint8_t {
-  first,  // the first rule that matches wins (rules may overlap)
-  unique, // at most one rule can match any record: proven by the analysis at
-          // load
+  first,   // the first rule that matches wins (rules may overlap)
+  unique,  // at most one rule can match any record: proven by the analysis at
+           // load
 };
 
 struct decision_info {
@@ -202,14 +184,10 @@ struct decision_info {
 struct test_case {
   std::string name;
   source_pos pos;
-  std::vector<std::pair<std::string, std::string>>
-      record; // field name -> cell text
-  std::vector<std::pair<uint32_t, uint16_t>>
-      expect; // decision -> code (no_code: none)
-  std::vector<std::pair<uint32_t, uint16_t>>
-      expect_rule; // decision -> rule index
-  std::vector<std::pair<uint32_t, std::vector<uint32_t>>>
-      expect_missing; // decision -> fields
+  std::vector<std::pair<std::string, std::string>> record;  // field name -> cell text
+  std::vector<std::pair<uint32_t, uint16_t>> expect;        // decision -> code (no_code: none)
+  std::vector<std::pair<uint32_t, uint16_t>> expect_rule;   // decision -> rule index
+  std::vector<std::pair<uint32_t, std::vector<uint32_t>>> expect_missing;  // decision -> fields
 };
 
 struct model {
@@ -222,16 +200,13 @@ struct model {
   std::vector<decision_info> decisions;
   std::vector<predicate> predicates;
   std::vector<test_case> tests;
-  std::vector<uint32_t>
-      missable_fields; // field indices of fields that can be missing
-  std::vector<uint32_t>
-      evaluation_order; // decisions in dependency order (graph stage)
+  std::vector<uint32_t> missable_fields;   // field indices of fields that can be missing
+  std::vector<uint32_t> evaluation_order;  // decisions in dependency order (graph stage)
 
   std::optional<value_ref> lookup(std::string_view name) const;
-  const domain *
-  domain_of(value_ref ref) const; // enum-like values; nullptr otherwise
+  const domain* domain_of(value_ref ref) const;  // enum-like values; nullptr otherwise
   value_type type_of(value_ref ref) const;
-  const std::string &name_of(value_ref ref) const;
+  const std::string& name_of(value_ref ref) const;
 };
 
-} // namespace chanrules::detail
+}  // namespace chanrules::detail

@@ -17,8 +17,8 @@ namespace chanrules::detail {
 struct located {
   std::string text;
   source_pos pos;
-  bool plain = true; // written without quotes (bare names may be enum values or
-                     // keywords)
+  bool plain = true;  // written without quotes (bare names may be enum values or
+                      // keywords)
 };
 
 struct field_decl {
@@ -64,7 +64,7 @@ struct outcome_decl {
 
 struct rule_decl {
   located id;
-  located when; // the condition text
+  located when;  // the condition text
   // Source position of every byte of `when.text` (and one past the end), so a
   // position inside the condition maps back to the file even in folded
   // multi-line scalars.
@@ -76,12 +76,11 @@ struct decision_decl {
   located name;
   std::string description;
   bool output = true;
-  std::optional<located> hit; // hit policy: first (default) or unique
-  std::optional<located>
-      complete; // `complete: true`: every record must meet a rule
-  std::vector<located> outcomes; // declared domain (may be empty: inferred)
+  std::optional<located> hit;       // hit policy: first (default) or unique
+  std::optional<located> complete;  // `complete: true`: every record must meet a rule
+  std::vector<located> outcomes;    // declared domain (may be empty: inferred)
   std::vector<rule_decl> rules;
-  std::optional<outcome_decl> fallback; // `default:`
+  std::optional<outcome_decl> fallback;  // `default:`
 };
 
 struct test_decl {
@@ -95,7 +94,7 @@ struct test_decl {
 
 struct ruleset_ast {
   source_ptr file;
-  std::string base_dir; // folder that list and test files are resolved in
+  std::string base_dir;  // folder that list and test files are resolved in
   located name;
   located version;
   std::optional<located> effective;
@@ -107,4 +106,4 @@ struct ruleset_ast {
   std::vector<test_decl> tests;
 };
 
-} // namespace chanrules::detail
+}  // namespace chanrules::detail
