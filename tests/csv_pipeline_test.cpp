@@ -337,6 +337,77 @@ TEST(ClassifyCsv, SameBytesWhateverTheThreadsAndPieces) {
   }
 }
 
+TEST(ClassifyCsv, IdsBeyondTheirMemoryGiveTheSameResult) {
+  // unique_memory 0: the id table is frozen after the first piece, and every later
+  // duplicate is settled at the end (cut out of the output, merged into the rejects).
+  auto rules = rules_2009();
+  temp_dir dir;
+  std::string in = dir.path() + "/in.csv";
+  std::ofstream(in, std::ios::binary) << mixed_export(4000, 7);
+  std::string ref_out, ref_rej;
+  csv_summary ref;
+  bool first = true;
+  for (size_t memory : {size_t{64} << 20, size_t{0}, size_t{2000}}) {
+    for (unsigned jobs : {1u, 3u}) {
+      for (size_t chunk : {size_t{100}, size_t{5000}}) {
+        for (auto format : {output_format::csv, output_format::jsonl}) {
+          if (format == output_format::jsonl && memory != 0) continue;
+          csv_options o;
+          o.jobs = jobs;
+          o.chunk_bytes = chunk;
+          o.unique_memory = memory;
+          o.format = format;
+          o.reasons = true;
+          std::string out = dir.path() + "/out", rej = dir.path() + "/rej";
+          csv_summary s = classify_csv(*rules, in, out, rej, o);
+          ASSERT_TRUE(s.ok) << s.error;
+          SCOPED_TRACE("memory " + std::to_string(memory) + " jobs " + std::to_string(jobs) +
+                       " chunk " + std::to_string(chunk));
+          EXPECT_EQ(s.unique_spilled, memory < 1000000);
+          if (format == output_format::jsonl) {
+            // Against the in-memory run of the same format.
+            csv_options m = o;
+            m.unique_memory = size_t{64} << 20;
+            std::string out2 = dir.path() + "/out2";
+            ASSERT_TRUE(classify_csv(*rules, in, out2, dir.path() + "/rej2", m).ok);
+            EXPECT_EQ(slurp(out), slurp(out2));
+            continue;
+          }
+          if (first) {
+            ref_out = slurp(out);
+            ref_rej = slurp(rej);
+            ref = s;
+            first = false;
+            EXPECT_GT(s.rows_rejected, 100u);
+            continue;
+          }
+          EXPECT_EQ(slurp(out), ref_out);
+          EXPECT_EQ(slurp(rej), ref_rej);
+          EXPECT_EQ(s.rows_out, ref.rows_out);
+          EXPECT_EQ(s.rows_rejected, ref.rows_rejected);
+          EXPECT_EQ(s.rows_with_missing, ref.rows_with_missing);
+          for (size_t d = 0; d < s.decisions.size(); ++d) {
+            EXPECT_EQ(s.decisions[d].counts, ref.decisions[d].counts);
+            EXPECT_EQ(s.decisions[d].no_outcome, ref.decisions[d].no_outcome);
+            EXPECT_EQ(s.decisions[d].with_missing, ref.decisions[d].with_missing);
+          }
+          ASSERT_EQ(s.first_rejects.size(), ref.first_rejects.size());
+          for (size_t r = 0; r < s.first_rejects.size(); ++r) {
+            EXPECT_EQ(s.first_rejects[r].line, ref.first_rejects[r].line);
+            EXPECT_EQ(s.first_rejects[r].reason, ref.first_rejects[r].reason);
+          }
+        }
+      }
+    }
+  }
+  // No temporary file is left in the output's folder.
+  EXPECT_EQ(std::system(("test -z \"$(ls -A '" + dir.path() +
+                         "' | grep -v '^in.csv$' | grep -v "
+                         "'^out' | grep -v '^rej')\"")
+                            .c_str()),
+            0);
+}
+
 TEST(ClassifyCsv, JsonLines) {
   auto rules = rules_2009();
   temp_dir dir;

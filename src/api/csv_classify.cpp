@@ -32,6 +32,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <queue>
 #include <thread>
 
 #include "common/values.h"
@@ -43,6 +45,7 @@
 #include "io/csv_writer.h"
 #include "io/encoding.h"
 #include "io/key_index.h"
+#include "io/spill_file.h"
 
 namespace chanrules {
 
@@ -616,7 +619,7 @@ class csv_job {
         io::append_csv_field(head, written[i], options_.excel_safe);
       }
       head += '\n';
-      out_.sink().write(head.data(), head.size());
+      write_output(head.data(), head.size());
     }
 
     for (size_t d : lay_.decisions) {
@@ -752,6 +755,19 @@ class csv_job {
   void reject(uint64_t line, const std::string& column, const std::string& reason,
               std::string_view raw) {
     ++summary_.rows_rejected;
+    if (spill_) {
+      // Written at the end, merged in line order with the duplicates found then.
+      io::spill_file& f = *spill_->rejects;
+      f.append_value(line);
+      f.append_value(static_cast<uint32_t>(column.size()));
+      f.append(column);
+      f.append_value(static_cast<uint32_t>(reason.size()));
+      f.append(reason);
+      f.append_value(static_cast<uint32_t>(raw.size()));
+      f.append(raw);
+      check_max_rejects();
+      return;
+    }
     if (summary_.first_rejects.size() < 10)
       summary_.first_rejects.push_back({line, column, reason});
     if (rej_writer_) {
@@ -761,11 +777,27 @@ class csv_job {
       rej_writer_->write_field(raw);
       rej_writer_->end_record();
     }
-    if (summary_.rows_rejected > options_.max_rejects)
+    check_max_rejects();
+  }
+
+  void check_max_rejects() {
+    if (summary_.rows_rejected <= options_.max_rejects) return;
+    if (summary_.first_rejects.empty())
       throw failure("more than " + std::to_string(options_.max_rejects) +
-                    " rows rejected (--max-rejects); the first at line " +
-                    std::to_string(summary_.first_rejects.front().line) + ": " +
-                    summary_.first_rejects.front().reason);
+                    " rows rejected (--max-rejects)");
+    throw failure("more than " + std::to_string(options_.max_rejects) +
+                  " rows rejected (--max-rejects); the first at line " +
+                  std::to_string(summary_.first_rejects.front().line) + ": " +
+                  summary_.first_rejects.front().reason);
+  }
+
+  void write_output(const char* data, size_t n) {
+    if (spill_ && spill_->out_spool) {
+      spill_->out_spool->append(data, n);
+    } else {
+      out_.sink().write(data, n);
+    }
+    out_bytes_ += n;
   }
 
   // In input order: decides duplicates, counts, writes.
@@ -787,7 +819,7 @@ class csv_job {
     // Runs of accepted rows are written with one call.
     size_t run_begin = 0, run_end = 0;
     auto write_run = [&] {
-      if (run_end > run_begin) out_.sink().write(pc.out.data() + run_begin, run_end - run_begin);
+      if (run_end > run_begin) write_output(pc.out.data() + run_begin, run_end - run_begin);
       run_begin = run_end;
     };
     constexpr size_t ahead = 16;  // rows whose key slots are prefetched in advance
@@ -809,14 +841,24 @@ class csv_job {
         }
         continue;
       }
+      // Beyond the memory for ids, a value not in the table may still have been accepted
+      // since it filled up: the row is taken for now and settled at the end (finish_keys).
+      if (spill_) spill_key(pc, e, line);
       if (e.kind == row_kind::invalid) {
         const problem& p = pc.problems[e.item];
         reject(line, rules_.field_name(static_cast<size_t>(p.field)), p.reason, raw);
         continue;
       }
-      for (size_t i = 0; i < keys_.size(); ++i) {
-        size_t k = e.key + i;
-        keys_[i]->insert(key_of(pc, k), pc.key_hash[k], line);
+      if (spill_) {
+        // The row's place in the output and what it added to the counts, in case it turns
+        // out to be a duplicate.
+        // Its bytes follow the run not yet written (a skipped row resets the run to its end).
+        spill_row(pc, e, out_bytes_ + (run_end - run_begin), raw);
+      } else {
+        for (size_t i = 0; i < keys_.size(); ++i) {
+          size_t k = e.key + i;
+          keys_[i]->insert(key_of(pc, k), pc.key_hash[k], line);
+        }
       }
       ++summary_.rows_out;
       const uint16_t* codes = pc.codes.data() + size_t{e.item} * k_count;
@@ -835,6 +877,18 @@ class csv_job {
     }
     write_run();
     summary_.input_bytes = pc.chunk.offset + pc.chunk.size;
+    if (!spill_ && !keys_.empty() && keys_[0]->memory_bytes() > options_.unique_memory) {
+      if (keys_.size() == 1) {
+        start_spill();
+      } else if (!warned_unique_memory_) {
+        // Settling duplicates after the fact is exact for one unique field only (with two, a
+        // row taken back on one changes what counts as seen on the other).
+        warned_unique_memory_ = true;
+        summary_.warnings.push_back(
+            "the rule set has " + std::to_string(keys_.size()) +
+            " unique fields: their values stay in memory beyond --unique-memory");
+      }
+    }
     report_progress();
   }
 
@@ -865,7 +919,283 @@ class csv_job {
     return false;
   }
 
-  void finish_keys() {}
+  // --- ids beyond unique_memory ----------------------------------------------------------
+  //
+  // Once the table of accepted ids outgrows its memory it is frozen: a row whose id is in
+  // it is still a duplicate at once. Any other row's id goes to one of 256 partition files
+  // (by hash), and the row is taken for now: a candidate is written and counted, a bad row
+  // rejected for its own reason. At the end each partition, small enough for memory, is
+  // read back in line order: the first candidate of an id is its accepted row, and every
+  // later row with that id is a duplicate. Those are then taken back: cut out of the output
+  // (in place, or while copying the spooled output to standard output), uncounted, and
+  // merged as rejects, in line order, into the rejects spooled since the freeze.
+  static constexpr size_t partitions = 256;
+
+  struct spill_state {
+    std::vector<std::unique_ptr<io::spill_file>> parts;
+    std::unique_ptr<io::spill_file> rows;       // per candidate: where its output went, counts
+    std::unique_ptr<io::spill_file> raws;       // per candidate: its input record
+    std::unique_ptr<io::spill_file> rejects;    // rejects since the freeze, in line order
+    std::unique_ptr<io::spill_file> out_spool;  // the output since the freeze, for stdout
+    uint64_t candidates = 0;
+    uint64_t out_start = 0;  // output bytes before the freeze
+  };
+
+  size_t row_record_size() const { return 32 + 2 * lay_.decisions.size(); }
+  bool raw_in_output() const { return lay_.format == output_format::csv && !lay_.excel_safe; }
+
+  void start_spill() {
+    spill_ = std::make_unique<spill_state>();
+    for (size_t i = 0; i < partitions; ++i)
+      spill_->parts.push_back(std::make_unique<io::spill_file>(keys_spill_dir_));
+    spill_->rows = std::make_unique<io::spill_file>(keys_spill_dir_);
+    spill_->raws = std::make_unique<io::spill_file>(keys_spill_dir_);
+    spill_->rejects = std::make_unique<io::spill_file>(keys_spill_dir_);
+    if (!out_.file) spill_->out_spool = std::make_unique<io::spill_file>(keys_spill_dir_);
+    spill_->out_start = out_bytes_;
+    summary_.unique_spilled = true;
+  }
+
+  void spill_key(const piece& pc, const row_entry& e, uint64_t line) {
+    std::string_view key = key_of(pc, e.key);
+    uint64_t hash = pc.key_hash[e.key];
+    io::spill_file& f = *spill_->parts[(hash >> 24) % partitions];
+    f.append_value(static_cast<uint32_t>(key.size()));
+    f.append(key);
+    f.append_value(line);
+    f.append_value(e.kind == row_kind::candidate ? spill_->candidates : ~uint64_t{0});
+  }
+
+  void spill_row(const piece& pc, const row_entry& e, uint64_t out_offset, std::string_view raw) {
+    uint32_t begin = e.item == 0 ? 0 : pc.out_end[e.item - 1];
+    io::spill_file& f = *spill_->rows;
+    f.append_value(out_offset);
+    // Plain CSV output starts with the record's input bytes: no need to keep them twice.
+    f.append_value(raw_in_output() ? out_offset : spill_->raws->size());
+    f.append_value(static_cast<uint32_t>(pc.out_end[e.item] - begin));
+    f.append_value(static_cast<uint32_t>(raw.size()));
+    f.append_value(pc.missing[e.item]);
+    f.append_value(uint32_t{0});
+    f.append(pc.codes.data() + size_t{e.item} * lay_.decisions.size(), 2 * lay_.decisions.size());
+    if (!raw_in_output()) spill_->raws->append(raw);
+    ++spill_->candidates;
+  }
+
+  struct duplicate {
+    uint64_t line = 0, first_line = 0, candidate = 0;  // candidate: ~0 for a bad row
+    std::string key;
+  };
+
+  void finish_keys() {
+    if (!spill_) return;
+    spill_state& sp = *spill_;
+    for (auto& f : sp.parts) f->flush();
+    sp.rows->flush();
+    sp.raws->flush();
+    sp.rejects->flush();
+    if (sp.out_spool) sp.out_spool->flush();
+    keys_[0]->clear();  // its memory goes to the partitions now
+
+    // 1. Each partition on its own: its duplicates, in line order, one after the other.
+    io::spill_file dups(keys_spill_dir_);
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    io::key_index seen;
+    for (auto& part : sp.parts) {
+      uint64_t begin = dups.size();
+      io::spill_reader in(*part, 0, part->size());
+      while (!in.done()) {
+        std::string key = in.read_string(in.read_value<uint32_t>());
+        uint64_t line = in.read_value<uint64_t>();
+        uint64_t candidate = in.read_value<uint64_t>();
+        uint64_t hash = detail::hash_bytes(key);
+        if (uint64_t first = seen.find(key, hash)) {
+          dups.append_value(line);
+          dups.append_value(first);
+          dups.append_value(candidate);
+          dups.append_value(static_cast<uint32_t>(key.size()));
+          dups.append(key);
+        } else if (candidate != ~uint64_t{0}) {
+          seen.insert(key, hash, line);
+        }
+      }
+      seen.clear();
+      part.reset();  // the file goes
+      ranges.emplace_back(begin, dups.size());
+    }
+    dups.flush();
+
+    // 2. Merge the partitions' duplicates by line, and those with the spooled rejects.
+    std::vector<std::unique_ptr<io::spill_reader>> readers;
+    using head = std::pair<uint64_t, size_t>;  // line, partition
+    std::priority_queue<head, std::vector<head>, std::greater<head>> heads;
+    std::vector<duplicate> current(ranges.size());
+    auto advance = [&](size_t p) {
+      io::spill_reader& r = *readers[p];
+      if (r.done()) return;
+      duplicate& d = current[p];
+      d.line = r.read_value<uint64_t>();
+      d.first_line = r.read_value<uint64_t>();
+      d.candidate = r.read_value<uint64_t>();
+      d.key = r.read_string(r.read_value<uint32_t>());
+      heads.emplace(d.line, p);
+    };
+    for (size_t p = 0; p < ranges.size(); ++p) {
+      readers.push_back(
+          std::make_unique<io::spill_reader>(dups, ranges[p].first, ranges[p].second));
+      advance(p);
+    }
+    io::spill_reader spooled(*sp.rejects, 0, sp.rejects->size());
+    struct spooled_reject {
+      uint64_t line = 0;
+      std::string column, reason, raw;
+    };
+    std::optional<spooled_reject> next_reject;
+    auto read_reject = [&] {
+      next_reject.reset();
+      if (spooled.done()) return;
+      spooled_reject r;
+      r.line = spooled.read_value<uint64_t>();
+      r.column = spooled.read_string(spooled.read_value<uint32_t>());
+      r.reason = spooled.read_string(spooled.read_value<uint32_t>());
+      r.raw = spooled.read_string(spooled.read_value<uint32_t>());
+      next_reject = std::move(r);
+    };
+    read_reject();
+    const size_t field = lay_.unique_fields[0];
+    const std::string& field_name = rules_.field_name(field);
+    io::spill_file skips(keys_spill_dir_);  // output ranges of duplicate candidates
+    std::vector<char> row(row_record_size());
+    auto write_reject = [&](uint64_t line, const std::string& column, const std::string& reason,
+                            std::string_view raw) {
+      if (summary_.first_rejects.size() < 10)
+        summary_.first_rejects.push_back({line, column, reason});
+      if (rej_writer_) {
+        rej_writer_->write_field(std::to_string(line));
+        rej_writer_->write_field(column);
+        rej_writer_->write_field(reason);
+        rej_writer_->write_field(raw);
+        rej_writer_->end_record();
+      }
+    };
+    while (!heads.empty() || next_reject) {
+      if (heads.empty() || (next_reject && next_reject->line < heads.top().first)) {
+        write_reject(next_reject->line, next_reject->column, next_reject->reason, next_reject->raw);
+        read_reject();
+        continue;
+      }
+      const size_t p = heads.top().second;
+      heads.pop();
+      const duplicate& d = current[p];
+      std::string reason = "duplicate " + field_name + " " + detail::quote_for_message(d.key) +
+                           " (first accepted on line " + std::to_string(d.first_line) + ")";
+      if (d.candidate == ~uint64_t{0}) {
+        // A bad row, already counted as a reject: only its reason changes.
+        if (!next_reject || next_reject->line != d.line)
+          throw failure("internal error: the reject of line " + std::to_string(d.line) +
+                        " went missing");
+        write_reject(d.line, field_name, reason, next_reject->raw);
+        read_reject();
+      } else {
+        sp.rows->read_at(d.candidate * row.size(), row.data(), row.size());
+        uint64_t out_offset, raw_offset;
+        uint32_t out_size, raw_size, missing;
+        std::memcpy(&out_offset, row.data(), 8);
+        std::memcpy(&raw_offset, row.data() + 8, 8);
+        std::memcpy(&out_size, row.data() + 16, 4);
+        std::memcpy(&raw_size, row.data() + 20, 4);
+        std::memcpy(&missing, row.data() + 24, 4);
+        std::string raw(raw_size, '\0');
+        if (!raw_in_output()) {
+          sp.raws->read_at(raw_offset, raw.data(), raw_size);
+        } else if (sp.out_spool) {
+          sp.out_spool->read_at(raw_offset - sp.out_start, raw.data(), raw_size);
+        } else {
+          io::detail::pread_all(out_.file->fd(), raw.data(), raw_size, raw_offset,
+                                out_.file->target());
+        }
+        uncount(row.data() + 32, missing);
+        skips.append_value(out_offset);
+        skips.append_value(static_cast<uint64_t>(out_size));
+        ++summary_.rows_rejected;
+        write_reject(d.line, field_name, reason, raw);
+      }
+      advance(p);
+    }
+    check_max_rejects();
+    skips.flush();
+    remove_skipped_output(skips);
+    spill_.reset();
+  }
+
+  // A candidate taken back: what it added to the counts.
+  void uncount(const char* codes, uint32_t missing) {
+    --summary_.rows_out;
+    summary_.rows_with_missing -= missing != 0;
+    for (size_t k = 0; k < lay_.decisions.size(); ++k) {
+      uint16_t code;
+      std::memcpy(&code, codes + 2 * k, 2);
+      decision_summary& s = summary_.decisions[k];
+      if (code == classification::no_outcome) {
+        --s.no_outcome;
+      } else {
+        --s.counts[code].second;
+      }
+      s.with_missing -= (missing >> k) & 1;
+    }
+  }
+
+  // Cuts the duplicate candidates' bytes out of the output written since the freeze.
+  void remove_skipped_output(io::spill_file& skips) {
+    spill_state& sp = *spill_;
+    io::spill_reader ranges(skips, 0, skips.size());
+    std::vector<char> buf(size_t{1} << 20);
+    if (sp.out_spool) {  // standard output: copy the spool over, leaving them out
+      uint64_t pos = 0;
+      auto copy_to = [&](uint64_t end) {
+        while (pos < end) {
+          size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), end - pos));
+          sp.out_spool->read_at(pos, buf.data(), n);
+          out_.sink().write(buf.data(), n);
+          pos += n;
+        }
+      };
+      while (!ranges.done()) {
+        uint64_t at = ranges.read_value<uint64_t>() - sp.out_start;
+        uint64_t size = ranges.read_value<uint64_t>();
+        copy_to(at);
+        pos += size;
+      }
+      copy_to(sp.out_spool->size());
+      return;
+    }
+    if (ranges.done()) return;
+    // A file: move the bytes after each cut down, in place, then shorten the file.
+    const int fd = out_.file->fd();
+    uint64_t end = out_bytes_;
+    uint64_t write_at = 0, read_at = 0;
+    bool first = true;
+    auto move_to = [&](uint64_t stop) {
+      while (read_at < stop) {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), stop - read_at));
+        io::detail::pread_all(fd, buf.data(), n, read_at, out_.file->target());
+        io::detail::pwrite_all(fd, buf.data(), n, write_at, out_.file->target());
+        read_at += n;
+        write_at += n;
+      }
+    };
+    while (!ranges.done()) {
+      uint64_t at = ranges.read_value<uint64_t>();
+      uint64_t size = ranges.read_value<uint64_t>();
+      if (first) {
+        write_at = read_at = at;
+        first = false;
+      }
+      move_to(at);
+      read_at += size;
+    }
+    move_to(end);
+    out_.file->truncate(write_at);
+  }
 
   void report_progress() {
     if (!options_.progress) return;
@@ -888,6 +1218,9 @@ class csv_job {
   layout lay_;
   std::vector<std::unique_ptr<io::key_index>> keys_;
   std::string keys_spill_dir_;
+  std::unique_ptr<spill_state> spill_;
+  uint64_t out_bytes_ = 0;  // bytes of output written (the header included)
+  bool warned_unique_memory_ = false;
 };
 
 }  // namespace

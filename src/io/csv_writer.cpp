@@ -291,6 +291,12 @@ void atomic_file_writer::commit() {
   if (rc != 0 && e != EINVAL && e != ENOTSUP) throw io_error("fsync directory", dir, e);
 }
 
+void atomic_file_writer::truncate(uint64_t size) {
+  if (fd_ < 0) throw io_error("truncate", target_, EBADF, "file already committed or abandoned");
+  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) throw io_error("truncate", target_, errno);
+  if (::lseek(fd_, static_cast<off_t>(size), SEEK_SET) < 0) throw io_error("seek", target_, errno);
+}
+
 void atomic_file_writer::abandon() noexcept {
   if (fd_ >= 0) {
     ::close(fd_);

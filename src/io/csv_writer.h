@@ -126,6 +126,11 @@ class atomic_file_writer : public byte_sink {
 
   const std::string& name() const override { return target_; }
   const std::string& target() const noexcept { return target_; }
+  // The temporary file's descriptor (-1 once committed or abandoned), for callers that
+  // rewrite what they wrote in place (classify_csv taking back duplicate rows).
+  int fd() const noexcept { return fd_; }
+  // Cuts the temporary file to `size` bytes; later writes go after them. Throws io_error.
+  void truncate(uint64_t size);
   const std::string& temp_path() const noexcept { return temp_; }
   bool committed() const noexcept { return committed_; }
 
