@@ -466,8 +466,8 @@ TEST(ClassifyCsv, ProgressLine) {
   p.total_bytes = 100;
   p.seconds = 1;
   EXPECT_EQ(progress_line(p, 80),
-            "[########.........................]   25%  500000 rows  500000 rows/s  ETA 0:03");
-  EXPECT_EQ(progress_line(p, 40), " 25%  500000 rows  500000 rows/s  ETA 0:03");
+            "[######...................]   25%  500000 rows  500000 rows/s  ETA 0:03");
+  EXPECT_EQ(progress_line(p, 60), " 25%  500000 rows  500000 rows/s  ETA 0:03");
   p.total_bytes = 0;
   EXPECT_EQ(progress_line(p, 80), "500000 rows  500000 rows/s");
 }

@@ -61,7 +61,9 @@ struct output_target {
     if (file) return *file;
     return *stream;
   }
-  static output_target open(const std::string& path) {
+  // `cancel` (may be null): a write to standard output blocked on a stalled reader ends
+  // when a signal sets it (io::fd_sink::set_cancel).
+  static output_target open(const std::string& path, const std::atomic<bool>* cancel = nullptr) {
     output_target t;
     struct stat st;
     if (path != "-" && ::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
@@ -72,6 +74,7 @@ struct output_target {
                                "for standard output");
     if (path == "-") {
       t.stream = std::make_unique<io::fd_sink>(1, "<stdout>");
+      t.stream->set_cancel(cancel);
     } else {
       t.file = std::make_unique<io::atomic_file_writer>(path);
     }
@@ -84,16 +87,23 @@ bool is_regular_file(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+// `cancel` (may be null): a read blocked on a pipe or FIFO ends when a signal sets it
+// (io::fd_source::set_cancel), so Ctrl-C works on a stalled input.
 std::unique_ptr<io::byte_source> open_utf8(const std::string& path, input_encoding encoding,
-                                           std::string* detected, uint64_t* total_bytes) {
+                                           std::string* detected, uint64_t* total_bytes,
+                                           const std::atomic<bool>* cancel = nullptr) {
   std::unique_ptr<io::byte_source> raw;
   if (path == "-") {
-    raw = std::make_unique<io::fd_source>(0, "<stdin>");
+    auto in = std::make_unique<io::fd_source>(0, "<stdin>");
+    in->set_cancel(cancel);
+    raw = std::move(in);
   } else {
     struct stat st;
     if (total_bytes && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
       *total_bytes = static_cast<uint64_t>(st.st_size);
-    raw = std::make_unique<io::file_source>(path);
+    auto in = std::make_unique<io::file_source>(path);
+    in->set_cancel(cancel);
+    raw = std::move(in);
   }
   io::utf8_input in;
   if (encoding == input_encoding::utf8) {
@@ -426,10 +436,10 @@ class csv_job {
                             is_regular_file(input_path);
     try {
       source_ = open_utf8(input_path, optimistic ? input_encoding::utf8 : options_.encoding,
-                          &summary_.encoding, &total_bytes_);
-      out_ = output_target::open(output_path);
+                          &summary_.encoding, &total_bytes_, options_.cancel);
+      out_ = output_target::open(output_path, options_.cancel);
       if (!rejects_path.empty()) {
-        rej_ = output_target::open(rejects_path);
+        rej_ = output_target::open(rejects_path, options_.cancel);
         io::csv_writer_options ro;
         ro.excel_safe = options_.excel_safe;
         rej_writer_ = std::make_unique<io::csv_writer>(rej_.sink(), ro);
@@ -441,6 +451,9 @@ class csv_job {
       keys_spill_dir_ = spill_dir;
       process();
       if (rej_writer_) rej_writer_->flush();
+      // A signal that came after the last row was read (while the end was settled and
+      // written) still cancels: an interrupted run never commits its output.
+      if (cancelled()) throw failure("interrupted");
       // Rejects first: if the output commit then fails, the run failed and says so, but a
       // successful output never exists without its rejects.
       if (rej_.file) rej_.file->commit();
@@ -448,7 +461,9 @@ class csv_job {
       summary_.ok = true;
     } catch (const std::exception& e) {
       summary_.ok = false;
-      summary_.error = e.what();
+      // Once cancelled, whatever failed (typically a read or write that the signal ended) is
+      // reported as the interruption it is.
+      summary_.error = cancelled() ? "interrupted" : e.what();
       if (out_.file) out_.file->abandon();
       if (rej_.file) rej_.file->abandon();
       if (optimistic && !cancelled()) {
@@ -643,11 +658,18 @@ class csv_job {
                             io::csv_reader_options{}.max_record_size);
     auto first = std::make_unique<piece>();
     read_header(chunker, *first);
-    const unsigned jobs = job_count();
+    // An input of one piece is done before threads would have started.
+    auto second = std::make_unique<piece>();
+    const bool more = chunker.next(second->chunk);
+    second->start_line = second->chunk.first_line;
+    const unsigned jobs = more ? job_count() : 1;
     summary_.jobs = jobs;
     if (jobs == 1) {
       worker w(rules_, options_, lay_);
-      std::unique_ptr<piece> pc = std::move(first);
+      w.process(*first);
+      write_piece(*first);
+      if (!more) return finish_keys();
+      std::unique_ptr<piece> pc = std::move(second);
       for (;;) {
         if (cancelled()) throw failure("interrupted");
         w.process(*pc);
@@ -657,17 +679,18 @@ class csv_job {
         pc->start_line = pc->chunk.first_line;
       }
     } else {
-      run_pipeline(chunker, std::move(first), jobs);
+      run_pipeline(chunker, std::move(first), std::move(second), jobs);
     }
     finish_keys();
   }
 
-  void run_pipeline(io::csv_chunker& chunker, std::unique_ptr<piece> first, unsigned jobs) {
+  void run_pipeline(io::csv_chunker& chunker, std::unique_ptr<piece> first,
+                    std::unique_ptr<piece> second, unsigned jobs) {
     channel<std::unique_ptr<piece>> free_pieces, work, done;
     // Enough pieces that every worker has one to chew on and one queued while the writer
     // writes another; no more, so memory stays a few pieces per thread.
     const size_t pool = 2 * static_cast<size_t>(jobs) + 2;
-    for (size_t i = 1; i < pool; ++i) free_pieces.push(std::make_unique<piece>());
+    for (size_t i = 2; i < pool; ++i) free_pieces.push(std::make_unique<piece>());
     std::atomic<bool> stop{false};
     std::atomic<unsigned> running{jobs};
 
@@ -676,8 +699,11 @@ class csv_job {
       try {
         first->seq = seq++;
         work.push(std::move(first));
+        second->seq = seq++;
+        const bool stopped = second->chunk.error != nullptr;
+        work.push(std::move(second));
         std::unique_ptr<piece> pc;
-        while (!stop.load(std::memory_order_relaxed) && free_pieces.pop(pc)) {
+        while (!stopped && !stop.load(std::memory_order_relaxed) && free_pieces.pop(pc)) {
           if (cancelled()) {
             pc->chunk.error = std::make_exception_ptr(failure("interrupted"));
           } else if (!chunker.next(pc->chunk)) {
@@ -1282,8 +1308,10 @@ std::string progress_line(const csv_progress& p, int width) {
   }
   std::snprintf(text, sizeof text, "%3.0f%%  %llu rows  %.0f rows/s  %s", done * 100,
                 static_cast<unsigned long long>(p.rows), rate, eta);
-  const int room = width - 1 - static_cast<int>(std::strlen(text)) - 4;  // "[" "]" and 2 spaces
-  if (room < 10) return text;
+  // The bar's width depends only on the terminal's (a bar that shrank whenever the row count
+  // gained a digit would jitter); the text after it takes up to ~50 columns.
+  const int room = width - 1 - 4 - 50;  // "[", "]", two spaces, the text
+  if (room < 10 || static_cast<int>(std::strlen(text)) > 50) return text;
   const int bar = std::min(room, 40);
   const int full = static_cast<int>(done * bar);
   std::string line = "[";
