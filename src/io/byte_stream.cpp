@@ -54,11 +54,13 @@ decode_error::decode_error(std::string path, uint64_t byte_offset, std::string d
 
 namespace detail {
 
-void write_all(int fd, const char* data, size_t n, const std::string& name) {
+void write_all(int fd, const char* data, size_t n, const std::string& name,
+               const std::atomic<bool>* cancel) {
   while (n > 0) {
     ssize_t w = ::write(fd, data, n);
     if (w < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR && !(cancel && cancel->load())) continue;
+      if (errno == EINTR) throw io_error("write", name, EINTR, "interrupted");
       throw io_error("write", name, errno);
     }
     if (w == 0) throw io_error("write", name, EIO, "write returned 0");
@@ -67,11 +69,13 @@ void write_all(int fd, const char* data, size_t n, const std::string& name) {
   }
 }
 
-size_t read_some(int fd, char* buf, size_t n, const std::string& name) {
+size_t read_some(int fd, char* buf, size_t n, const std::string& name,
+                 const std::atomic<bool>* cancel) {
   for (;;) {
     ssize_t r = ::read(fd, buf, n);
     if (r >= 0) return static_cast<size_t>(r);
     if (errno != EINTR) throw io_error("read", name, errno);
+    if (cancel && cancel->load()) throw io_error("read", name, EINTR, "interrupted");
   }
 }
 
@@ -79,7 +83,9 @@ size_t read_some(int fd, char* buf, size_t n, const std::string& name) {
 
 fd_source::fd_source(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
 
-size_t fd_source::read(char* buf, size_t n) { return detail::read_some(fd_, buf, n, name_); }
+size_t fd_source::read(char* buf, size_t n) {
+  return detail::read_some(fd_, buf, n, name_, cancel_);
+}
 
 file_source::file_source(std::string path) : path_(std::move(path)) {
   fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
@@ -92,7 +98,9 @@ file_source::~file_source() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-size_t file_source::read(char* buf, size_t n) { return detail::read_some(fd_, buf, n, path_); }
+size_t file_source::read(char* buf, size_t n) {
+  return detail::read_some(fd_, buf, n, path_, cancel_);
+}
 
 stdio_source::stdio_source(std::FILE* file, std::string name)
     : file_(file), name_(std::move(name)) {}
@@ -120,6 +128,6 @@ size_t string_source::read(char* buf, size_t n) {
 
 fd_sink::fd_sink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
 
-void fd_sink::write(const char* data, size_t n) { detail::write_all(fd_, data, n, name_); }
+void fd_sink::write(const char* data, size_t n) { detail::write_all(fd_, data, n, name_, cancel_); }
 
 }  // namespace chanrules::io

@@ -13,6 +13,7 @@
 // Thread safety: none of these classes is thread-safe; use one per thread.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -80,10 +81,14 @@ class fd_source : public byte_source {
   explicit fd_source(int fd, std::string name = "<fd>");
   size_t read(char* buf, size_t n) override;
   const std::string& name() const override { return name_; }
+  // See detail::read_some: a read interrupted by a signal while *cancel is set throws
+  // instead of blocking on (a stalled pipe would otherwise ignore Ctrl-C).
+  void set_cancel(const std::atomic<bool>* cancel) noexcept { cancel_ = cancel; }
 
  private:
   int fd_;
   std::string name_;
+  const std::atomic<bool>* cancel_ = nullptr;
 };
 
 // Opens `path` read-only and owns the descriptor. Throws io_error if it cannot be opened.
@@ -95,10 +100,13 @@ class file_source : public byte_source {
   file_source& operator=(const file_source&) = delete;
   size_t read(char* buf, size_t n) override;
   const std::string& name() const override { return path_; }
+  // As fd_source::set_cancel (the path may name a FIFO or a pipe such as <(...)).
+  void set_cancel(const std::atomic<bool>* cancel) noexcept { cancel_ = cancel; }
 
  private:
   int fd_ = -1;
   std::string path_;
+  const std::atomic<bool>* cancel_ = nullptr;
 };
 
 // Reads from a stdio stream it does not own.
@@ -137,10 +145,14 @@ class fd_sink : public byte_sink {
   explicit fd_sink(int fd, std::string name = "<fd>");
   void write(const char* data, size_t n) override;
   const std::string& name() const override { return name_; }
+  // See detail::write_all: a write interrupted by a signal while *cancel is set throws
+  // instead of blocking on (a reader that stopped reading would otherwise ignore Ctrl-C).
+  void set_cancel(const std::atomic<bool>* cancel) noexcept { cancel_ = cancel; }
 
  private:
   int fd_;
   std::string name_;
+  const std::atomic<bool>* cancel_ = nullptr;
 };
 
 // Appends to a std::string, owned by the sink (take it with str() / release()).
@@ -159,10 +171,17 @@ class string_sink : public byte_sink {
 
 namespace detail {
 // write(2) of all of `n` bytes, retrying EINTR and short writes; throws io_error naming
-// `name`. Shared by fd_sink and atomic_file_writer.
-void write_all(int fd, const char* data, size_t n, const std::string& name);
-// read(2) retrying EINTR; throws io_error naming `name`.
-size_t read_some(int fd, char* buf, size_t n, const std::string& name);
+// `name`. Shared by fd_sink and atomic_file_writer. When `cancel` is given and set after an
+// EINTR, throws io_error (op "write", errno EINTR, "interrupted") instead of retrying.
+void write_all(int fd, const char* data, size_t n, const std::string& name,
+               const std::atomic<bool>* cancel = nullptr);
+// read(2) retrying EINTR; throws io_error naming `name`. When `cancel` is given and set
+// after an EINTR, throws io_error (op "read", errno EINTR, "interrupted") instead: a signal
+// handler that sets the flag (installed without SA_RESTART, as the CLI does) thus ends a
+// read blocked on a pipe. A signal landing just before the read(2) call is only seen by the
+// next signal or the next byte: the usual limit of flag-and-EINTR cancellation.
+size_t read_some(int fd, char* buf, size_t n, const std::string& name,
+                 const std::atomic<bool>* cancel = nullptr);
 }  // namespace detail
 
 }  // namespace chanrules::io
