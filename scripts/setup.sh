@@ -11,6 +11,9 @@ packages=(
   # Python bindings (bindings/python/): pybind11, and pandas, NumPy and Dask for Debian's
   # /usr/bin/python3.
   pybind11-dev python3-dev python3-numpy python3-pandas python3-distributed python3-pytest
+  # libFuzzer targets (scripts/fuzz.sh): clang, and compiler-rt's fuzzer and sanitizer
+  # runtimes, which Debian 12 ships apart from clang-14.
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -434,8 +434,10 @@ std::vector<test_outcome> rule_set::run_tests() const {
     for (const auto& [d, code] : t.expect) {
       uint16_t got = c.outcome_codes(d)[0];
       if (got != code) {
+        // A copy of the binding: clang 14 cannot capture structured bindings in a lambda.
+        const auto& labels = m.decisions[d].outcomes.labels;
         auto label = [&](uint16_t x) {
-          return x == no_code ? std::string("(no outcome)") : m.decisions[d].outcomes.labels[x];
+          return x == no_code ? std::string("(no outcome)") : labels[x];
         };
         r.failures.push_back(m.decisions[d].name + ": expected " + label(code) + ", got " +
                              label(got) + " (rule " + std::string(c.rule_id(d, 0)) + ")");

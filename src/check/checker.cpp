@@ -1078,8 +1078,10 @@ class checker {
           tc.expect_rule.emplace_back(*d, static_cast<uint16_t>(0xFFFF));
           continue;
         }
+        // Not captured directly: clang 14 cannot capture structured bindings in a lambda.
+        const std::string& id = v.text;
         auto it = std::find_if(rules.begin(), rules.end(),
-                               [&](const rule_info& ri) { return ri.id == v.text; });
+                               [&](const rule_info& ri) { return ri.id == id; });
         if (it == rules.end()) {
           error(v.pos, "E-unknown-rule", "decision '" + k.text + "' has no rule '" + v.text + "'",
                 {}, v.text.size());
