@@ -48,6 +48,9 @@ void install_signal_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
   // A closed output pipe must become an EPIPE error we report, not a silent death.
   signal(SIGPIPE, SIG_IGN);
+  // Likewise a file-size limit (ulimit -f): EFBIG is reported and the temporary output
+  // removed, where SIGXFSZ would kill the process and leave the temporary file behind.
+  signal(SIGXFSZ, SIG_IGN);
 }
 
 const char* kMainHelp =
