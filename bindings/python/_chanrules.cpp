@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -94,6 +95,7 @@ struct text_column {
   std::vector<int64_t> offsets;
   std::string data;
   std::vector<uint8_t> validity;
+  bool valid_utf8 = true;  // false once a value could not be encoded (not_utf8 stands in)
 };
 
 // Bytes that are not UTF-8: a value that cannot be encoded (a lone surrogate) is passed as
@@ -134,6 +136,7 @@ text_column object_column(const py::array& values, const uint8_t* validity, size
       } else {
         PyErr_Clear();
         col.data.append(not_utf8);
+        col.valid_utf8 = false;
       }
     } else if (o == Py_None) {
       present = false;
@@ -148,6 +151,7 @@ text_column object_column(const py::array& values, const uint8_t* validity, size
       }
     } else if (PyBytes_Check(o)) {
       col.data.append(PyBytes_AS_STRING(o), static_cast<size_t>(PyBytes_GET_SIZE(o)));
+      col.valid_utf8 = false;  // bytes may hold anything: the library checks them
     } else {
       for (PyObject* s : sentinels) present = present && o != s;
       if (present) {
@@ -159,6 +163,66 @@ text_column object_column(const py::array& values, const uint8_t* validity, size
   }
   col.offsets[rows] = static_cast<int64_t>(col.data.size());
   return col;
+}
+
+// An enum column given as str objects, as codes: the common case (every value a label, or
+// missing) skips the text round trip. CSV readers such as pandas' hand out one str object
+// per distinct value, so a few cached pointers answer nearly every row. Returns false (and
+// the caller falls back to text, so that the library words the rejection) at the first
+// value that is not a label or not a str.
+bool enum_codes(const py::array& values, const uint8_t* validity, size_t rows,
+                const std::vector<std::string>& labels, bool trim, const py::tuple& missing,
+                std::vector<uint16_t>& codes) {
+  codes.assign(rows, CHANRULES_NO_CODE);
+  PyObject* const* items = static_cast<PyObject* const*>(values.data());
+  const py::ssize_t stride = values.strides(0) / static_cast<py::ssize_t>(sizeof(PyObject*));
+  struct seen {
+    PyObject* object;
+    uint16_t code;
+  };
+  std::vector<seen> cache;  // small: labels and their few spellings
+  for (size_t i = 0; i < rows; ++i) {
+    if (validity && !((validity[i >> 3] >> (i & 7)) & 1)) continue;
+    PyObject* o = items[static_cast<py::ssize_t>(i) * stride];
+    bool hit = false;
+    for (const seen& s : cache)
+      if (s.object == o) {
+        codes[i] = s.code;
+        hit = true;
+        break;
+      }
+    if (hit) continue;
+    uint16_t code = CHANRULES_NO_CODE;
+    if (PyUnicode_Check(o)) {
+      Py_ssize_t n = 0;
+      const char* p = PyUnicode_AsUTF8AndSize(o, &n);
+      if (!p) {
+        PyErr_Clear();
+        return false;
+      }
+      std::string_view v(p, static_cast<size_t>(n));
+      if (trim) {
+        while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+      }
+      if (!v.empty()) {
+        size_t k = 0;
+        while (k < labels.size() && labels[k] != v) ++k;
+        if (k == labels.size()) return false;
+        code = static_cast<uint16_t>(k);
+      }
+    } else if (o == Py_None || (PyFloat_Check(o) && std::isnan(PyFloat_AS_DOUBLE(o)))) {
+      code = CHANRULES_NO_CODE;
+    } else {
+      bool sentinel = false;
+      for (auto s : missing) sentinel = sentinel || s.ptr() == o;
+      if (!sentinel) return false;
+    }
+    codes[i] = code;
+    // The objects stay alive (the array holds them) for as long as the cache is used.
+    if (cache.size() < 64) cache.push_back({o, code});
+  }
+  return true;
 }
 
 // One classification: the C result, read into NumPy arrays on request.
@@ -380,10 +444,12 @@ class rule_set {
                                    const py::tuple& missing) {
     std::vector<chanrules_column> cols;
     std::vector<std::string> names;
-    std::vector<text_column> texts;  // stable storage: reserved up front
-    std::vector<py::array> keep;     // the arrays whose memory the C API reads
+    std::vector<text_column> texts;                   // stable storage: reserved up front
+    std::vector<std::vector<uint16_t>> code_columns;  // likewise
+    std::vector<py::array> keep;                      // the arrays whose memory the C API reads
     names.reserve(columns.size());
     texts.reserve(columns.size());
+    code_columns.reserve(columns.size());
     for (const auto& item : columns) {
       auto t = item.cast<py::tuple>();
       if (t.size() != 4) throw py::value_error("a column is (name, kind, values, validity)");
@@ -417,6 +483,24 @@ class rule_set {
         check(chanrules_rules_field_index(h_->p, names.back().c_str(), &f, &st), st);
         chanrules_field_info info;
         check(chanrules_rules_field(h_->p, f, &info, &st), st);
+        if (info.type == CHANRULES_FIELD_ENUM) {
+          std::vector<std::string> labels;
+          for (size_t k = 0; k < info.value_count; ++k) {
+            const char* label = nullptr;
+            check(chanrules_rules_field_value(h_->p, f, k, &label, &st), st);
+            labels.emplace_back(label);
+          }
+          std::vector<uint16_t> codes;
+          if (enum_codes(values, validity, rows, labels, info.trim != 0, missing, codes)) {
+            code_columns.push_back(std::move(codes));
+            c.type = CHANRULES_COLUMN_CODE16;
+            c.values = code_columns.back().data();
+            c.validity = nullptr;
+            keep.push_back(std::move(values));
+            cols.push_back(c);
+            continue;
+          }
+        }
         texts.push_back(
             object_column(values, validity, rows, info.type == CHANRULES_FIELD_INTEGER, missing));
         c.type = CHANRULES_COLUMN_LARGE_UTF8;
@@ -447,7 +531,12 @@ class rule_set {
     }
     for (size_t i = 0; i < cols.size(); ++i) cols[i].name = names[i].c_str();
 
-    chanrules_classify_options options{flags};
+    // Text made here from str objects is UTF-8 unless a value could not be encoded: the
+    // library need not check it again.
+    bool valid_utf8 = true;
+    for (const auto& t : texts) valid_utf8 = valid_utf8 && t.valid_utf8;
+    chanrules_classify_options options{flags |
+                                       (valid_utf8 ? uint32_t{CHANRULES_CLASSIFY_VALID_UTF8} : 0u)};
     chanrules_result* out = nullptr;
     chanrules_status* st = nullptr;
     chanrules_code code;

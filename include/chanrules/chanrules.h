@@ -175,6 +175,7 @@ typedef struct chanrules_field_info {
   int required;       /* a row without it is rejected */
   int unique;         /* a later row repeating an accepted value is rejected */
   size_t value_count; /* CHANRULES_FIELD_ENUM: its labels (chanrules_rules_field_value) */
+  int trim;           /* text cells lose their leading and trailing spaces and tabs */
 } chanrules_field_info;
 
 typedef struct chanrules_decision_info {
@@ -265,7 +266,11 @@ enum {
   CHANRULES_CLASSIFY_STRICT = 1u << 0,
   /* Do not reject later rows that repeat a unique field's value (the check costs a hash
    * set of the values). */
-  CHANRULES_CLASSIFY_NO_UNIQUE_CHECK = 1u << 1
+  CHANRULES_CLASSIFY_NO_UNIQUE_CHECK = 1u << 1,
+  /* The caller vouches that every text value is valid UTF-8 (it comes from Python str, or
+   * from an Arrow array already validated), so the check is skipped. Invalid bytes then
+   * give unspecified classes for their row, never a crash. */
+  CHANRULES_CLASSIFY_VALID_UTF8 = 1u << 2
 };
 
 typedef struct chanrules_classify_options {

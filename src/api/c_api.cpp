@@ -365,7 +365,7 @@ class column_loader {
                                              " are negative or decreasing");
       if (!present(c.validity, i)) continue;
       std::string_view v(c.data + off[i], static_cast<size_t>(off[i + 1] - off[i]));
-      if (!chanrules::io::is_valid_utf8(v)) {
+      if (!(flags_ & CHANRULES_CLASSIFY_VALID_UTF8) && !chanrules::io::is_valid_utf8(v)) {
         note(i, field, "the value is not valid UTF-8");
         continue;
       }
@@ -753,6 +753,7 @@ chanrules_code chanrules_rules_field(const chanrules_rules* r, size_t field,
     out->required = f.required;
     out->unique = f.unique;
     out->value_count = f.type == value_type::enumeration ? f.values.labels.size() : 0;
+    out->trim = f.trim;
   });
 }
 

@@ -239,6 +239,8 @@ static void test_metadata(const chanrules_rules* rules) {
   CHECK(strcmp(s, "O") == 0);
   OK(chanrules_rules_field(rules, 0, &fi, &st));
   CHECK(fi.type == CHANRULES_FIELD_STRING && fi.required && fi.unique);
+  OK(chanrules_rules_field(rules, 1, &fi, &st));
+  CHECK(fi.type == CHANRULES_FIELD_STRING && fi.required && !fi.trim); /* names keep blanks */
   OK(chanrules_rules_field(rules, 8, &fi, &st));
   CHECK(fi.type == CHANRULES_FIELD_BOOLEAN);
   OK(chanrules_rules_field(rules, 9, &fi, &st));

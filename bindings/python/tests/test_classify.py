@@ -170,3 +170,18 @@ def test_threads_share_one_rule_set(rules, sample):
         t.join()
     for r in results:
         pd.testing.assert_frame_equal(r, ref)
+
+
+def test_enum_strings_are_read_like_cells(rules, sample):
+    """Enum columns of str go to codes in C++; blanks are trimmed as in a CSV cell, and a
+    value that is not a label falls back to text so the library says why."""
+    frame = sample.head(50).copy()
+    ref = rules.classify(frame)
+    frame["network"] = " " + frame["network"] + "\t"
+    frame.loc[frame.index[3], "market_tier"] = None
+    expected = rules.classify(frame.assign(market_tier=frame["market_tier"].fillna("")))
+    pd.testing.assert_frame_equal(rules.classify(frame), expected)
+    assert rules.classify(frame)["channel_family"].equals(ref["channel_family"])
+    frame.loc[frame.index[7], "network"] = "r"
+    out = rules.classify(frame, errors="reject")
+    assert out.loc[frame.index[7], chanrules.REJECT_REASON] == "'r' is not one of: S W R O"
