@@ -7,6 +7,8 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost-dev libboost-graph-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # chanrules bench reads Google Benchmark JSON baselines.
+  nlohmann-json3-dev
   graphviz fonts-wqy-microhei python3
   # Python bindings (bindings/python/): pybind11, and pandas, NumPy and Dask for Debian's
   # /usr/bin/python3.

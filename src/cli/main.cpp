@@ -6,6 +6,7 @@
 //   chanrules explain RULES (--id ID INPUT.csv | key=value ...) [--json]
 //   chanrules graph RULES [--format dot|svg|png] [-o FILE]
 //   chanrules diff --old RULES_A --new RULES_B INPUT.csv [--changes CHANGES.csv] [--json]
+//   chanrules bench RULES [DATA.csv | --generate N] [--json FILE] [--baseline OLD.json] ...
 //
 // Exit codes: 0 success; 1 the rule set has errors, a test failed, or classification failed
 // (no output file written); 2 the command line is wrong; 130 interrupted.
@@ -27,6 +28,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "bench_command.h"
 
 namespace {
 
@@ -65,6 +68,7 @@ const char* kMainHelp =
     "  explain    show why one customer gets its classes\n"
     "  graph      draw the decision graph (Graphviz DOT, SVG or PNG)\n"
     "  diff       compare two rule sets on an export: class changes per decision\n"
+    "  bench      benchmark a rule set (compile, fill, classify); gate CI on a baseline\n"
     "  version    print the version\n"
     "\n"
     "Run 'chanrules <command> --help' for a command's options.\n"
@@ -826,6 +830,7 @@ int main(int argc, char** argv) {
     if (command == "explain") return cmd_explain(argc, argv);
     if (command == "graph") return cmd_graph(argc, argv);
     if (command == "diff") return cmd_diff(argc, argv);
+    if (command == "bench") return chanrules::cli::run_bench(argc, argv);
     if (command == "version" || command == "--version") {
       std::cout << "chanrules " << CHANRULES_VERSION_STRING << "\n";
       return kOk;
