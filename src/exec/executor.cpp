@@ -57,22 +57,7 @@ class executor {
 
   void run() {
     for (size_t start = 0; start < b_.rows; start += kVector) {
-      start_ = start;
-      n_ = std::min(kVector, b_.rows - start);
-      words_ = (n_ + 63) / 64;
-      std::fill(pred_done_.begin(), pred_done_.end(), 0);
-      std::fill(node_done_.begin(), node_done_.end(), 0);
-      std::fill(list_done_.begin(), list_done_.end(), 0);
-      std::fill(set_done_.begin(), set_done_.end(), 0);
-      for (auto& d : decided_) std::fill(std::begin(d.w), std::end(d.w), 0);
-      for (size_t d = 0; d < p_.m.decisions.size(); ++d) {
-        // Output decisions write every row; helpers only the rows that needed them.
-        if (!p_.m.decisions[d].output) {
-          std::fill_n(vec_outcomes_[d].data(), n_, no_code);
-          std::fill_n(vec_rules_[d].data(), n_, classification::no_rule);
-        }
-        std::fill_n(vec_missing_[d].data(), (n_ * row_bits_ + 63) / 64, 0);
-      }
+      start_vector(start);
       // Outputs and helpers tested by conditions for every row; helpers used only through
       // `from` for the rows that copy them (see ensure_decision and program.h).
       uint64_t all[kWords];
@@ -83,7 +68,28 @@ class executor {
     }
   }
 
- private:
+ protected:
+  // Starts the vector of rows [start, start + kVector): forgets the memoised masks and the
+  // decisions of the vector before.
+  void start_vector(size_t start) {
+    start_ = start;
+    n_ = std::min(kVector, b_.rows - start);
+    words_ = (n_ + 63) / 64;
+    std::fill(pred_done_.begin(), pred_done_.end(), 0);
+    std::fill(node_done_.begin(), node_done_.end(), 0);
+    std::fill(list_done_.begin(), list_done_.end(), 0);
+    std::fill(set_done_.begin(), set_done_.end(), 0);
+    for (auto& d : decided_) std::fill(std::begin(d.w), std::end(d.w), 0);
+    for (size_t d = 0; d < p_.m.decisions.size(); ++d) {
+      // Output decisions write every row; helpers only the rows that needed them.
+      if (!p_.m.decisions[d].output) {
+        std::fill_n(vec_outcomes_[d].data(), n_, no_code);
+        std::fill_n(vec_rules_[d].data(), n_, classification::no_rule);
+      }
+      std::fill_n(vec_missing_[d].data(), (n_ * row_bits_ + 63) / 64, 0);
+    }
+  }
+
   // Copies the vector's results to their place in the classification. A vector starts on
   // a word boundary of the missing-field bitsets (kVector rows * 8..64k bits). (Streaming
   // stores were tried here: no measurable difference, so plain copies.)
@@ -480,11 +486,205 @@ class executor {
   std::vector<std::vector<uint64_t>> vec_missing_;
 };
 
+// The coverage pass (see cover() in batch_impl.h). It derives from the executor only to
+// reuse its memoised predicate and condition masks (node(), pred()); classify's own loop is
+// not involved and stays as it was. A condition that tests a decision's value has the
+// executor decide that decision for the vector, as classify did, so it sees the same value.
+class coverage_pass : private executor {
+ public:
+  coverage_pass(const program& p, const batch_impl& b, const classification& c,
+                classification& scratch, coverage_counts& out)
+      : executor(p, b, scratch), c_(c), counts_(out) {
+    const size_t decisions = p.m.decisions.size();
+    preds_of_.resize(decisions);
+    copies_.assign(decisions, false);
+    need_.resize(decisions);
+    size_t most_rules = 0;
+    for (size_t d = 0; d < decisions; ++d) {
+      const decision_info& info = p.m.decisions[d];
+      most_rules = std::max(most_rules, info.rules.size());
+      for (const rule_info& r : info.rules) {
+        std::vector<uint32_t> preds;
+        for (const cond_node& n : r.cond.nodes)
+          if (n.kind == cond_kind::pred) preds.push_back(n.pred);
+        preds_of_[d].push_back(std::move(preds));
+        if (copies_helper(r.then)) copies_[d] = true;
+      }
+      if (info.fallback && copies_helper(*info.fallback)) copies_[d] = true;
+    }
+    // Each predicate's condition node (nodes are hash-consed: one per predicate). Its mask is
+    // read through node(), as classify reads it, and never through pred() directly: another
+    // caller of pred() would change how the compiler inlines classify's loop.
+    node_of_pred_.assign(p.preds.size(), 0);
+    for (size_t i = 0; i < p.nodes.size(); ++i)
+      if (p.nodes[i].op == node_op::pred) node_of_pred_[p.nodes[i].pred] = static_cast<uint32_t>(i);
+    histogram_.resize(most_rules + 2);
+    row_bits_of_result_ = result_access::missing_row_bits(c);
+  }
+
+  void run() {
+    for (size_t start = 0; start < b_.rows; start += kVector) {
+      start_vector(start);
+      find_needed_rows();
+      for (const compiled_decision& d : p_.plan) count(d);
+    }
+    counts_.records += b_.rows;
+  }
+
+ private:
+  // A value copied from a helper that runs only for the rows that copy it.
+  bool copies_helper(const outcome& o) const {
+    return o.from && o.source.kind == source_kind::decision && !p_.evaluate_always[o.source.index];
+  }
+
+  // Of `rows` (word w of the vector), those that decision rule indices `idx` show were still
+  // undecided when rule `r` was tried: decided by rule r or later, by the default, or not
+  // at all (by_default and no_rule are above every rule index).
+  uint64_t reached(const uint16_t* idx, size_t w, uint64_t rows, size_t r) const {
+    uint64_t out = 0;
+    for (; rows; rows &= rows - 1) {
+      const unsigned j = static_cast<unsigned>(std::countr_zero(rows));
+      if (idx[w * 64 + j] >= r) out |= uint64_t{1} << j;
+    }
+    return out;
+  }
+
+  // The rows each decision was decided for in this vector. Outputs and helpers tested by
+  // conditions: every row. Other helpers: the rows for which a rule copying their value was
+  // reached with a true condition, or the copying default was reached (what the executor's
+  // ensure_decision asks for), found from the classification's rule indices, dependents
+  // before the helpers they copy (the plan in reverse).
+  void find_needed_rows() {
+    for (size_t d = 0; d < need_.size(); ++d)
+      for (size_t w = 0; w < words_; ++w) need_[d].w[w] = p_.evaluate_always[d] ? row_mask(w) : 0;
+    for (auto it = p_.plan.rbegin(); it != p_.plan.rend(); ++it) {
+      const compiled_decision& d = *it;
+      if (!copies_[d.decision]) continue;
+      const uint64_t* need = need_[d.decision].w;
+      uint64_t any = 0;
+      for (size_t w = 0; w < words_; ++w) any |= need[w];
+      if (!any) continue;
+      const uint16_t* idx = result_access::rule_indices(c_, d.decision) + start_;
+      for (size_t r = 0; r < d.rules.size(); ++r) {
+        const compiled_rule& cr = d.rules[r];
+        if (!copies_helper(cr.then)) continue;
+        const mask& m = node(cr.node);
+        uint64_t* helper = need_[cr.then.source.index].w;
+        for (size_t w = 0; w < words_; ++w) helper[w] |= reached(idx, w, need[w] & m.t[w], r);
+      }
+      if (d.fallback && copies_helper(*d.fallback)) {
+        uint64_t* helper = need_[d.fallback->source.index].w;
+        for (size_t w = 0; w < words_; ++w) helper[w] |= reached(idx, w, need[w], d.rules.size());
+      }
+    }
+  }
+
+  static uint64_t count_in(const uint64_t* a, const uint64_t* rows, size_t words) {
+    uint64_t n = 0;
+    for (size_t w = 0; w < words; ++w) n += static_cast<uint64_t>(std::popcount(a[w] & rows[w]));
+    return n;
+  }
+
+  void count(const compiled_decision& d) {
+    const uint64_t* need = need_[d.decision].w;
+    uint64_t rows = 0;
+    for (size_t w = 0; w < words_; ++w) rows += static_cast<uint64_t>(std::popcount(need[w]));
+    if (rows == 0) return;
+    coverage_counts::decision& out = counts_.decisions[d.decision];
+    out.rows += rows;
+    // Conditions: popcounts of the T and U masks over the rows decided.
+    for (size_t r = 0; r < d.rules.size(); ++r) {
+      coverage_counts::rule& rc = out.rules[r];
+      const mask& m = node(d.rules[r].node);
+      rc.t += count_in(m.t, need, words_);
+      rc.u += count_in(m.u, need, words_);
+      const std::vector<uint32_t>& preds = preds_of_[d.decision][r];
+      for (size_t k = 0; k < preds.size(); ++k) {
+        const mask& pm = node(node_of_pred_[preds[k]]);
+        rc.pred_t[k] += count_in(pm.t, need, words_);
+        rc.pred_u[k] += count_in(pm.u, need, words_);
+      }
+    }
+    // Winners and defaults: a histogram of the classification's rule indices.
+    const uint16_t* idx = result_access::rule_indices(c_, d.decision) + start_;
+    const size_t n_rules = d.rules.size();
+    std::fill_n(histogram_.begin(), n_rules + 2, 0);
+    auto slot = [n_rules](uint16_t x) -> size_t {
+      return x < n_rules ? x : n_rules + (x == classification::by_default ? 0 : 1);
+    };
+    if (rows == n_) {
+      for (size_t i = 0; i < n_; ++i) ++histogram_[slot(idx[i])];
+    } else {
+      for (size_t w = 0; w < words_; ++w)
+        for (uint64_t b = need[w]; b; b &= b - 1)
+          ++histogram_[slot(idx[w * 64 + static_cast<size_t>(std::countr_zero(b))])];
+    }
+    for (size_t r = 0; r < n_rules; ++r) out.rules[r].won += histogram_[r];
+    out.by_default += histogram_[n_rules];
+    out.with_missing += rows_with_missing(d.decision, need);
+  }
+
+  // Rows of `need` that the classification shows decided with missing data.
+  uint64_t rows_with_missing(uint32_t decision, const uint64_t* need) const {
+    const uint64_t* bits = result_access::missing_bits(c_, decision);
+    const size_t rb = row_bits_of_result_;
+    uint64_t n = 0;
+    for (size_t w = 0; w < words_; ++w) {
+      for (uint64_t b = need[w]; b; b &= b - 1) {
+        const size_t row = start_ + w * 64 + static_cast<size_t>(std::countr_zero(b));
+        const size_t first = row * rb;
+        bool any = false;
+        if (rb >= 64) {
+          for (size_t k = 0; k < rb / 64 && !any; ++k) any = bits[first / 64 + k] != 0;
+        } else {
+          any = ((bits[first / 64] >> (first % 64)) & ((uint64_t{1} << rb) - 1)) != 0;
+        }
+        n += any;
+      }
+    }
+    return n;
+  }
+
+  const classification& c_;
+  coverage_counts& counts_;
+  std::vector<std::vector<std::vector<uint32_t>>> preds_of_;  // decision -> rule -> predicates
+  std::vector<bool> copies_;   // per decision: some rule or the default copies from a helper
+  std::vector<row_set> need_;  // per decision: rows of the vector it was decided for
+  std::vector<uint32_t> node_of_pred_;
+  std::vector<uint64_t> histogram_;
+  size_t row_bits_of_result_ = 8;
+};
+
 }  // namespace
 
 void execute(const program& p, const batch_impl& b, classification& out) {
   executor e(p, b, out);
   e.run();
+}
+
+coverage_counts make_coverage_counts(const program& p) {
+  coverage_counts out;
+  out.decisions.resize(p.m.decisions.size());
+  for (size_t d = 0; d < p.m.decisions.size(); ++d) {
+    for (const rule_info& r : p.m.decisions[d].rules) {
+      coverage_counts::rule rc;
+      size_t preds = 0;
+      for (const cond_node& n : r.cond.nodes) preds += n.kind == cond_kind::pred;
+      rc.pred_t.assign(preds, 0);
+      rc.pred_u.assign(preds, 0);
+      out.decisions[d].rules.push_back(std::move(rc));
+    }
+  }
+  return out;
+}
+
+void cover(const program& p, const batch_impl& b, const classification& c, coverage_counts& out) {
+  // The executor's vectors of decided values need a classification to size their
+  // missing-field bits by; an empty one of the same program does.
+  classification scratch;
+  result_access::prepare(scratch, b.prog, 0);
+  coverage_pass pass(p, b, c, scratch, out);
+  pass.run();
 }
 
 }  // namespace chanrules::detail
