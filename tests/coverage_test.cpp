@@ -6,7 +6,9 @@
 // against counts made independently, row by row, from explain() and a row-at-a-time
 // reference evaluator of the conditions.
 #include <chanrules/coverage.h>
+#include <chanrules/csv.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chanrules/chanrules.hpp>
 #include <cstdint>
@@ -32,7 +34,7 @@ const std::string kSmall = R"(chanrules: 1
 name: cov
 version: "1"
 fields:
-  id: {type: string}
+  id: {type: string, unique: true}
   network: {type: enum, values: [R, W], required: true}
   tier: {type: enum, values: [T1, T2, T3], ordered: true}
   units: {type: integer, min: 0}
@@ -448,6 +450,70 @@ TEST(Coverage, SumsThatWouldOverflowAreRefused) {
   EXPECT_FALSE(sum.merge(*huge, &why));
   EXPECT_NE(why.find("would overflow"), std::string::npos) << why;
   EXPECT_EQ(sum.to_json(), huge->to_json());
+}
+
+// classify_csv with a coverage: exactly the rows written, whatever the threads, piece sizes
+// and memory for ids; duplicates (found in memory, or settled at the end once the ids spill
+// to disk) and bad rows are not covered; a failed run leaves the coverage as it was.
+TEST(Coverage, ClassifyCsvCoversTheRowsWritten) {
+  auto rules = load_small();
+  ASSERT_TRUE(rules);
+  fs::path dir = fs::temp_directory_path() / ("chanrules_cov_csv_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::string csv = "id,network,tier,units\n";
+  for (size_t i = 0; i < kRecords.size(); ++i) {
+    for (size_t f = 0; f < 4; ++f) csv += (f ? "," : "") + kRecords[i][f];
+    csv += "\n";
+    // A duplicate id with other values after each record, and a bad row.
+    csv += kRecords[i][0] + ",W,T3,1\n";
+    csv += "x" + kRecords[i][0] + ",X,T1,1\n";
+  }
+  const std::string input = (dir / "in.csv").string();
+  std::ofstream(input) << csv;
+  const std::string want = cover_records(*rules, 0, kRecords.size()).to_json();
+  for (unsigned jobs : {1u, 3u})
+    for (size_t chunk : {size_t{1} << 20, size_t{16}})
+      for (size_t memory : {size_t{64} << 20, size_t{0}}) {
+        SCOPED_TRACE("jobs " + std::to_string(jobs) + " chunk " + std::to_string(chunk) +
+                     " memory " + std::to_string(memory));
+        csv_options o;
+        o.jobs = jobs;
+        o.chunk_bytes = chunk;
+        o.unique_memory = memory;
+        o.batch_rows = 3;
+        coverage c;
+        o.coverage = &c;
+        csv_summary s =
+            classify_csv(*rules, input, (dir / "out.csv").string(), (dir / "rej.csv").string(), o);
+        ASSERT_TRUE(s.ok) << s.error;
+        EXPECT_EQ(s.rows_out, 8u);
+        EXPECT_EQ(s.rows_rejected, 16u);
+        EXPECT_EQ(c.to_json(), want);
+      }
+  // Summed into a coverage that already holds rows.
+  coverage twice = cover_records(*rules, 0, kRecords.size());
+  csv_options o;
+  o.coverage = &twice;
+  ASSERT_TRUE(classify_csv(*rules, input, (dir / "out.csv").string(), "", o).ok);
+  EXPECT_EQ(twice.records(), 16u);
+  // A failed run (too many rejects) leaves it unchanged.
+  const std::string before = twice.to_json();
+  o.max_rejects = 1;
+  EXPECT_FALSE(classify_csv(*rules, input, (dir / "out.csv").string(), "", o).ok);
+  EXPECT_EQ(twice.to_json(), before);
+  // Coverage of another rule set is refused before anything is read.
+  std::string renamed = kSmall;
+  renamed.replace(renamed.find("name: cov"), 9, "name: other");
+  auto other = load_small(renamed);
+  ASSERT_TRUE(other);
+  coverage foreign = cover_records(*other, 0, 1);
+  o.max_rejects = UINT64_MAX;
+  o.coverage = &foreign;
+  csv_summary s = classify_csv(*rules, input, (dir / "out2.csv").string(), "", o);
+  EXPECT_FALSE(s.ok);
+  EXPECT_NE(s.error.find("not for this rule set"), std::string::npos) << s.error;
+  EXPECT_FALSE(fs::exists(dir / "out2.csv"));
+  fs::remove_all(dir);
 }
 
 // --- independent counts ------------------------------------------------------------------

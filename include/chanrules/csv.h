@@ -27,6 +27,8 @@
 
 namespace chanrules {
 
+class coverage;
+
 enum class input_encoding : uint8_t { automatic, utf8, gb18030 };
 
 // The output file's format. The rejects file is always CSV.
@@ -72,6 +74,10 @@ struct csv_options {
   std::function<void(const csv_progress&)> progress;
   // Set from another thread (e.g. a signal handler's flag) to stop early with an error.
   const std::atomic<bool>* cancel = nullptr;
+  // When set, receives (is summed with) the coverage of the rows written to the output (see
+  // chanrules/coverage.h), once the run has succeeded; a failed run leaves it unchanged. It
+  // must be empty or coverage of this rule set (else the run fails before reading).
+  chanrules::coverage* coverage = nullptr;
 };
 
 struct decision_summary {

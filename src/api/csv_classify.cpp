@@ -17,6 +17,12 @@
 // --max-rejects. Pieces are recycled through a fixed pool, which bounds the memory in flight.
 //
 // Output and rejects go to temporary files that are renamed into place only at the very end.
+//
+// Coverage (csv_options::coverage): each worker covers the batches it classifies; the sum is
+// the coverage of every candidate row, and the rows the writer then finds to be duplicates
+// are classified again from their input record and taken back out, so that the coverage is
+// exactly that of the rows written.
+#include <chanrules/coverage.h>
 #include <chanrules/csv.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,6 +42,7 @@
 #include <queue>
 #include <thread>
 
+#include "api/coverage_internal.h"
 #include "common/values.h"
 #include "compile/string_table.h"
 #include "exec/batch_impl.h"
@@ -244,7 +251,11 @@ class worker {
   worker(const rule_set& rules, const csv_options& options, const layout& lay)
       : rules_(rules), options_(options), lay_(lay), rows_(rules, options.batch_rows) {
     values_.resize(rules.field_count());
+    if (options.coverage) covered_ = std::make_unique<coverage>(rules);
   }
+
+  // The coverage of the batches classified so far (null without csv_options::coverage).
+  const coverage* covered() const { return covered_.get(); }
 
   void process(piece& pc) {
     pc.clear_results();
@@ -339,6 +350,7 @@ class worker {
     const size_t n = rows_.size();
     if (n == 0) return;
     rules_.classify(rows_, result_);
+    if (covered_) covered_->add(rows_, result_);
     const classification& r = result_;
     const size_t k_count = lay_.decisions.size();
     size_t prefix_begin = 0;
@@ -414,6 +426,7 @@ class worker {
   std::vector<size_t> prefix_end_;
   std::vector<std::string_view> batch_raw_;  // CSV: the rows' raw input bytes
   std::string missing_text_;
+  std::unique_ptr<coverage> covered_;
 };
 
 // --- the job ---------------------------------------------------------------------------
@@ -450,6 +463,7 @@ class csv_job {
                                   : directory_of(output_path);
       keys_spill_dir_ = spill_dir;
       process();
+      std::optional<coverage> covered = finish_coverage();
       if (rej_writer_) rej_writer_->flush();
       // A signal that came after the last row was read (while the end was settled and
       // written) still cancels: an interrupted run never commits its output.
@@ -458,6 +472,7 @@ class csv_job {
       // successful output never exists without its rejects.
       if (rej_.file) rej_.file->commit();
       if (out_.file) out_.file->commit();
+      if (covered) *options_.coverage = std::move(*covered);
       summary_.ok = true;
     } catch (const std::exception& e) {
       summary_.ok = false;
@@ -668,7 +683,10 @@ class csv_job {
       worker w(rules_, options_, lay_);
       w.process(*first);
       write_piece(*first);
-      if (!more) return finish_keys();
+      if (!more) {
+        collect_coverage(w);
+        return finish_keys();
+      }
       std::unique_ptr<piece> pc = std::move(second);
       for (;;) {
         if (cancelled()) throw failure("interrupted");
@@ -678,6 +696,7 @@ class csv_job {
         pc->start = 0;
         pc->start_line = pc->chunk.first_line;
       }
+      collect_coverage(w);
     } else {
       run_pipeline(chunker, std::move(first), std::move(second), jobs);
     }
@@ -741,6 +760,7 @@ class csv_job {
           }
           done.push(std::move(pc));
         }
+        collect_coverage(w);
         if (running.fetch_sub(1) == 1) done.close();
       });
     }
@@ -862,6 +882,7 @@ class csv_job {
       }
       if (is_duplicate(pc, e, line, raw)) {
         if (e.kind == row_kind::candidate) {
+          take_back_coverage(raw);
           write_run();
           run_begin = run_end = pc.out_end[e.item];
         }
@@ -1140,6 +1161,7 @@ class csv_job {
                                 out_.file->target());
         }
         uncount(row.data() + 32, missing);
+        take_back_coverage(raw);
         skips.append_value(out_offset);
         skips.append_value(static_cast<uint64_t>(out_size));
         ++summary_.rows_rejected;
@@ -1223,6 +1245,56 @@ class csv_job {
     out_.file->truncate(write_at);
   }
 
+  // --- coverage ---------------------------------------------------------------------------
+
+  // A worker's coverage, summed into the job's when it has no more pieces (on its thread).
+  void collect_coverage(const worker& w) {
+    if (!w.covered()) return;
+    std::lock_guard<std::mutex> lock(coverage_mutex_);
+    std::string why;
+    if (!covered_.merge(*w.covered(), &why) && coverage_error_.empty()) coverage_error_ = why;
+  }
+
+  // A candidate found to be a duplicate after it was covered: its record is read and
+  // classified again (in batches) to take its counts back out.
+  void take_back_coverage(std::string_view raw) {
+    if (!options_.coverage) return;
+    io::csv_reader_options ro;
+    ro.skip_bom = false;
+    io::csv_reader reader(raw, ro);
+    if (!reader.next() || !reader.ok() || reader.size() != lay_.header_size)
+      throw failure("internal error: a duplicate row cannot be read again for the coverage");
+    std::vector<std::string_view> values(rules_.field_count());
+    for (size_t f = 0; f < values.size(); ++f)
+      if (lay_.column_of_field[f] >= 0)
+        values[f] = reader[static_cast<size_t>(lay_.column_of_field[f])];
+    if (!taken_back_rows_) taken_back_rows_ = std::make_unique<batch>(rules_);
+    std::string why;
+    if (!taken_back_rows_->add_record(values, &why))
+      throw failure("internal error: a duplicate row reads differently the second time: " + why);
+    if (taken_back_rows_->size() >= 4096) flush_taken_back();
+  }
+
+  void flush_taken_back() {
+    if (!taken_back_rows_ || taken_back_rows_->size() == 0) return;
+    taken_back_.add(*taken_back_rows_, rules_.classify(*taken_back_rows_));
+    taken_back_rows_->clear();
+  }
+
+  // The coverage of the rows written, summed with the caller's (not yet stored there: only
+  // a run that commits its output changes the caller's coverage).
+  std::optional<coverage> finish_coverage() {
+    if (!options_.coverage) return std::nullopt;
+    if (!coverage_error_.empty()) throw failure("coverage: " + coverage_error_);
+    flush_taken_back();
+    coverage rows = covered_;
+    if (!taken_back_.empty()) detail::coverage_access::subtract(rows, taken_back_);
+    coverage sum = *options_.coverage;
+    std::string why;
+    if (!sum.merge(rows, &why)) throw failure("coverage: " + why);
+    return sum;
+  }
+
   void report_progress() {
     if (!options_.progress) return;
     csv_progress p;
@@ -1247,6 +1319,12 @@ class csv_job {
   std::unique_ptr<spill_state> spill_;
   uint64_t out_bytes_ = 0;  // bytes of output written (the header included)
   bool warned_unique_memory_ = false;
+  // Coverage (csv_options::coverage): the workers' sum, and the duplicates taken back.
+  std::mutex coverage_mutex_;
+  coverage covered_;
+  std::string coverage_error_;
+  coverage taken_back_;
+  std::unique_ptr<batch> taken_back_rows_;
 };
 
 }  // namespace
@@ -1326,6 +1404,12 @@ csv_summary classify_csv(const rule_set& rules, const std::string& input_path,
                          const std::string& output_path, const std::string& rejects_path,
                          const csv_options& options) {
   const auto started = clock_type::now();
+  std::string why;
+  if (options.coverage && !options.coverage->empty() && !options.coverage->matches(rules, &why)) {
+    csv_summary s;
+    s.error = "the coverage to add to is not for this rule set: " + why;
+    return s;
+  }
   {
     csv_job job(rules, options);
     csv_summary s = job.run(input_path, output_path, rejects_path, started);
