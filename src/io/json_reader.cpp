@@ -7,6 +7,13 @@
 
 namespace chanrules::io {
 
+json_value::json_value() = default;
+json_value::json_value(const json_value&) = default;
+json_value::json_value(json_value&&) noexcept = default;
+json_value& json_value::operator=(const json_value&) = default;
+json_value& json_value::operator=(json_value&&) noexcept = default;
+json_value::~json_value() = default;
+
 namespace {
 
 struct parse_error : std::runtime_error {

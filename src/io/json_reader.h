@@ -28,6 +28,16 @@ struct json_value {
   std::vector<std::pair<std::string, json_value>> members;  // object, in input order
   uint32_t line = 0, column = 0;                            // where the value starts (1-based)
 
+  // Declared here, defined (defaulted) in json_reader.cpp: with implicit ones, clang 14 with
+  // libstdc++ 12 rejects the recursive std::pair<std::string, json_value> (checking the
+  // pair's default constructor needs json_value's, which needs the pair's destructor).
+  json_value();
+  json_value(const json_value&);
+  json_value(json_value&&) noexcept;
+  json_value& operator=(const json_value&);
+  json_value& operator=(json_value&&) noexcept;
+  ~json_value();
+
   // The member named `name` of an object, or null.
   const json_value* find(std::string_view name) const;
   // A number written as a whole number in [0, 2^64): digits only, no sign, fraction or
