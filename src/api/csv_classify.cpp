@@ -24,6 +24,8 @@
 // exactly that of the rows written.
 #include <chanrules/coverage.h>
 #include <chanrules/csv.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -206,6 +208,15 @@ class channel {
     std::unique_lock<std::mutex> lock(mutex_);
     ready_.wait(lock, [&] { return !items_.empty() || closed_; });
     if (items_.empty()) return false;
+    item = std::move(items_.front());
+    items_.pop_front();
+    return true;
+  }
+  // As pop(), but gives up after `timeout` (returns false with `timed_out` set).
+  bool pop_for(T& item, std::chrono::milliseconds timeout, bool& timed_out) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    timed_out = !ready_.wait_for(lock, timeout, [&] { return !items_.empty() || closed_; });
+    if (timed_out || items_.empty()) return false;
     item = std::move(items_.front());
     items_.pop_front();
     return true;
@@ -713,6 +724,7 @@ class csv_job {
     std::atomic<bool> stop{false};
     std::atomic<unsigned> running{jobs};
 
+    std::atomic<bool> reader_done{false};
     std::thread reader([&] {
       uint64_t seq = 0;
       try {
@@ -744,10 +756,18 @@ class csv_job {
         work.push(std::move(pc));
       }
       work.close();
+      reader_done.store(true);
     });
     std::vector<std::thread> workers;
     for (unsigned j = 0; j < jobs; ++j) {
       workers.emplace_back([&] {
+        // Signals (Ctrl-C) go to the threads that may block in a system call, the reader
+        // (input) and the calling thread (output), where they interrupt it.
+        sigset_t signals;
+        sigemptyset(&signals);
+        sigaddset(&signals, SIGINT);
+        sigaddset(&signals, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &signals, nullptr);
         worker w(rules_, options_, lay_);
         std::unique_ptr<piece> pc;
         while (work.pop(pc)) {
@@ -770,7 +790,15 @@ class csv_job {
       std::map<uint64_t, std::unique_ptr<piece>> waiting;  // finished out of order
       uint64_t next = 0;
       std::unique_ptr<piece> pc;
-      while (done.pop(pc)) {
+      for (;;) {
+        // Wakes up now and then to see an interruption even while no piece comes (the
+        // reader blocked on a stalled pipe).
+        bool timed_out = false;
+        if (!done.pop_for(pc, std::chrono::milliseconds(100), timed_out)) {
+          if (!timed_out) break;
+          if (cancelled()) throw failure("interrupted");
+          continue;
+        }
         waiting.emplace(pc->seq, std::move(pc));
         for (auto it = waiting.find(next); it != waiting.end(); it = waiting.find(next)) {
           std::unique_ptr<piece> ready = std::move(it->second);
@@ -788,6 +816,7 @@ class csv_job {
     // Unblock and wind down every thread, whatever happened.
     stop.store(true);
     free_pieces.close();
+    if (cancelled()) wake_blocked_reader(reader, reader_done);
     reader.join();
     {
       std::unique_ptr<piece> pc;
@@ -796,6 +825,23 @@ class csv_job {
     }
     for (auto& t : workers) t.join();
     if (failed) std::rethrow_exception(failed);
+  }
+
+  // An interrupted run whose reader may be blocked in read(2) on a stalled pipe: the
+  // signal that set the cancel flag may have gone to another thread, so it is sent to the
+  // reader again, which makes the read fail with EINTR and the source throw (the source
+  // was given the flag). Only when a handler is installed for SIGINT (the CLI's), never
+  // with the default action, which would end the process.
+  static void wake_blocked_reader(std::thread& reader, const std::atomic<bool>& reader_done) {
+    struct sigaction current;
+    if (sigaction(SIGINT, nullptr, &current) != 0) return;
+    if ((current.sa_flags & SA_SIGINFO) == 0 &&
+        (current.sa_handler == SIG_DFL || current.sa_handler == SIG_IGN))
+      return;
+    for (int i = 0; i < 50 && !reader_done.load(); ++i) {
+      pthread_kill(reader.native_handle(), SIGINT);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
 
   void reject(uint64_t line, const std::string& column, const std::string& reason,

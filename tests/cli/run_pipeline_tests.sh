@@ -89,6 +89,29 @@ for sig in INT TERM; do
   if grep -q "chanrules classify: interrupted" "$work/int_$sig/stderr"; then ok; else fail "SIG$sig message" "$(cat "$work/int_$sig/stderr")"; fi
 done
 
+# An input that stalls after several pieces (a FIFO fed 3 MB, then nothing): the threads are
+# running and the reader is blocked in read(2); SIGINT still ends the run at once.
+mkfifo "$work/stall.fifo"
+head -c 3000000 "$work/big.csv" >"$work/part.csv"
+(cat "$work/part.csv"; sleep 30) >"$work/stall.fifo" &
+feeder=$!
+mkdir -p "$work/stall"
+"$bin" classify --rules "$rules" "$work/stall.fifo" -o "$work/stall/out.csv" --jobs 2 --quiet 2>"$work/stall.err" &
+pid=$!
+for _ in $(seq 100); do
+  ls "$work/stall" | grep -q 'out.csv.tmp' && break
+  sleep 0.05
+done
+sleep 0.5
+kill -INT "$pid"
+start=$(date +%s%N)
+wait "$pid"
+code=$?
+took=$((($(date +%s%N) - start) / 1000000))
+kill "$feeder" 2>/dev/null
+if [ "$code" -eq 130 ] && [ "$took" -lt 5000 ]; then ok; else fail "stalled input: exit $code after $took ms" "$(cat "$work/stall.err")"; fi
+if [ -z "$(ls -A "$work/stall")" ]; then ok; else fail "stalled input left files behind" "$(ls -A "$work/stall")"; fi
+
 # --- the progress bar: on a terminal only, cleared before the summary ------------------------
 "$bin" classify --rules "$rules" "$work/gen.csv" -o "$work/p.csv" --chunk-bytes 2000 >"$work/p.out" 2>"$work/p.err"
 if grep -q "ETA\|rows/s  " "$work/p.err"; then fail "progress bar on a non-terminal" "$(head -c 300 "$work/p.err")"; else ok; fi
