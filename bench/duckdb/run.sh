@@ -18,7 +18,12 @@ repeats="${3:-3}"
 rules="$root/rules/channel-2009"
 threads="$(nproc)"
 [ -x "$bin" ] || { echo "no chanrules binary at $bin (build first, or pass its path)" >&2; exit 2; }
-command -v node >/dev/null || { echo "node is needed (scripts/setup.sh installs it)" >&2; exit 2; }
+# Node.js and npm are not in scripts/setup.sh: the benchmark is not part of the tests, and
+# Debian 12's npm package would fight an already installed Node.js that brings its own npm.
+for tool in node npm; do
+  command -v "$tool" >/dev/null ||
+    { echo "$tool is needed: on Debian 12, apt-get install nodejs npm" >&2; exit 2; }
+done
 
 if [ ! -d "$here/node_modules/@duckdb/node-api" ]; then
   echo "== npm install @duckdb/node-api (into bench/duckdb/node_modules)"
