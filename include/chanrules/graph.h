@@ -21,6 +21,8 @@
 
 namespace chanrules {
 
+class coverage;
+
 enum class graph_format : uint8_t { dot, svg, png };
 
 // "dot", "svg" or "png" -> the format; nullopt for anything else.
@@ -31,6 +33,10 @@ struct graph_render_options {
   std::string dot_program = "dot";
   // How long `dot` may run before it is killed and the rendering fails.
   uint32_t timeout_seconds = 60;
+  // When set, the graph shows this evidence (chanrules/coverage.h): each rule's matched and
+  // won rows, the rules that never won marked in red, the rows along each copying edge. It
+  // must be coverage of the rule set drawn (else the rendering fails and says why).
+  const chanrules::coverage* coverage = nullptr;
 };
 
 struct graph_render_result {

@@ -6,6 +6,7 @@
 // DOT text (a file, not a pipe: writing to a pipe whose reader died would raise SIGPIPE in
 // the caller's process); its standard output and error are pipes read with poll(), both at
 // once, so a chatty `dot` cannot fill one pipe while we wait on the other.
+#include <chanrules/coverage.h>
 #include <chanrules/graph.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -22,6 +23,8 @@
 #include <memory>
 #include <vector>
 
+#include "compile/program.h"
+#include "graph/decision_graph.h"
 #include "io/byte_stream.h"
 #include "io/csv_writer.h"
 
@@ -195,6 +198,24 @@ std::string run_program(const std::vector<std::string>& argv, std::string_view i
   return "";
 }
 
+// The DOT text: the plain graph, or the graph with a coverage's evidence.
+std::string dot_of(const rule_set& rules, const graph_render_options& options) {
+  if (!options.coverage) return rules.graph_dot();
+  std::string why;
+  if (!options.coverage->matches(rules, &why))
+    throw std::runtime_error("the coverage is not for this rule set: " + why);
+  detail::graph_evidence e;
+  e.records = options.coverage->records();
+  for (const decision_coverage& d : options.coverage->decisions()) {
+    detail::graph_evidence::decision& ed = e.decisions.emplace_back();
+    ed.rows = d.rows;
+    ed.by_default = d.by_default;
+    ed.no_outcome = d.no_outcome;
+    for (const rule_coverage& r : d.rules) ed.rules.push_back({r.matched, r.won});
+  }
+  return detail::to_dot(rules.program()->m, e);
+}
+
 }  // namespace
 
 std::optional<graph_format> parse_graph_format(std::string_view name) {
@@ -208,7 +229,7 @@ graph_render_result render_graph(const rule_set& rules, graph_format format,
                                  const graph_render_options& options) {
   graph_render_result r;
   try {
-    std::string dot = rules.graph_dot();
+    std::string dot = dot_of(rules, options);
     if (format == graph_format::dot) {
       r.bytes = std::move(dot);
       r.ok = true;

@@ -6,10 +6,12 @@
 //   chanrules explain RULES (--id ID INPUT.csv | key=value ...) [--json]
 //   chanrules graph RULES [--format dot|svg|png] [-o FILE]
 //   chanrules diff --old RULES_A --new RULES_B INPUT.csv [--changes CHANGES.csv] [--json]
+//   chanrules coverage (merge A.json B.json -o OUT.json | show FILE.json)
 //   chanrules bench RULES [DATA.csv | --generate N] [--json FILE] [--baseline OLD.json] ...
 //
 // Exit codes: 0 success; 1 the rule set has errors, a test failed, or classification failed
 // (no output file written); 2 the command line is wrong; 130 interrupted.
+#include <chanrules/coverage.h>
 #include <chanrules/csv.h>
 #include <chanrules/diff.h>
 #include <chanrules/graph.h>
@@ -30,6 +32,7 @@
 #include <vector>
 
 #include "bench_command.h"
+#include "coverage_output.h"
 
 namespace {
 
@@ -68,6 +71,7 @@ const char* kMainHelp =
     "  explain    show why one customer gets its classes\n"
     "  graph      draw the decision graph (Graphviz DOT, SVG or PNG)\n"
     "  diff       compare two rule sets on an export: class changes per decision\n"
+    "  coverage   sum coverage files (classify/test --coverage), or show one as a table\n"
     "  bench      benchmark a rule set (compile, fill, classify); gate CI on a baseline\n"
     "  version    print the version\n"
     "\n"
@@ -177,6 +181,9 @@ const char* kClassifyHelp =
     "  --unique-memory MB   memory for the customer ids seen so far (default 64); beyond\n"
     "                       it they spill to temporary files beside the output\n"
     "  --quiet              no summary and no progress bar\n"
+    "  --coverage FILE      write the coverage of the rows written (per rule: matched,\n"
+    "                       won, false, unknown; see 'chanrules coverage') to FILE as JSON,\n"
+    "                       and print it as a table after the summary\n"
     "  INPUT.csv            the export ('-' for standard input)\n"
     "\n"
     "On a terminal, a progress bar on standard error shows rows, rows/s, percent and ETA.\n";
@@ -257,11 +264,11 @@ void print_summary(std::ostream& out, const chanrules::csv_summary& s) {
 }
 
 int cmd_classify(int argc, char** argv) {
-  args a =
-      parse_args(argc, argv, 2,
-                 {"--rules", "--output", "--rejects", "--encoding", "--columns", "--max-rejects",
-                  "--batch-rows", "--format", "--jobs", "--chunk-bytes", "--unique-memory"},
-                 {"--help", "--reasons", "--excel-safe", "--quiet"});
+  args a = parse_args(
+      argc, argv, 2,
+      {"--rules", "--output", "--rejects", "--encoding", "--columns", "--max-rejects",
+       "--batch-rows", "--format", "--jobs", "--chunk-bytes", "--unique-memory", "--coverage"},
+      {"--help", "--reasons", "--excel-safe", "--quiet"});
   if (a.has("--help")) {
     std::cout << kClassifyHelp;
     return kOk;
@@ -329,6 +336,13 @@ int cmd_classify(int argc, char** argv) {
   if (output == "-" && rejects == "-")
     return usage_error("classify", "output and rejects cannot both go to standard output");
   bool quiet = a.has("--quiet");
+  const std::string coverage_path = a.get("--coverage");
+  if (a.has("--coverage") && (coverage_path.empty() || coverage_path == "-"))
+    return usage_error("classify", "--coverage needs a file name");
+  if (a.has("--coverage") && (coverage_path == output || coverage_path == rejects))
+    return usage_error("classify", "--coverage names the output or rejects file");
+  chanrules::coverage covered;
+  if (a.has("--coverage")) options.coverage = &covered;
 
   int code = kOk;
   // Rule-set warnings (e.g. a list row ignored) are worth seeing on every run.
@@ -361,6 +375,8 @@ int cmd_classify(int argc, char** argv) {
     return g_cancel.load() ? kInterrupted : kFailed;
   }
   for (const auto& w : s.warnings) std::cerr << "chanrules classify: warning: " << w << "\n";
+  if (a.has("--coverage") && !chanrules::cli::save_coverage(covered, coverage_path, "classify"))
+    return kFailed;
   if (!quiet) {
     std::ostream& out = output == "-" ? std::cerr : std::cout;
     out << "chanrules classify: " << rules->name() << " " << rules->version() << " on "
@@ -368,6 +384,10 @@ int cmd_classify(int argc, char** argv) {
     if (!rejects.empty()) out << " (rejects: " << rejects << ")";
     out << "\n\n";
     print_summary(out, s);
+    if (a.has("--coverage")) {
+      out << "\n";
+      chanrules::cli::print_coverage_table(out, covered);
+    }
   }
   return kOk;
 }
@@ -446,13 +466,45 @@ int cmd_check(int argc, char** argv) {
 // --- test --------------------------------------------------------------------------------
 
 const char* kTestHelp =
-    "usage: chanrules test RULES [--verbose]\n"
+    "usage: chanrules test RULES [--verbose] [--coverage [FILE.json]]\n"
     "\n"
     "Runs the rule set's own test cases. Prints each failure with what was expected, what\n"
-    "came out and the explanation trace; ends with 'N passed, N failed'. Exit 1 if any fails.\n";
+    "came out and the explanation trace; ends with 'N passed, N failed'. Exit 1 if any fails.\n"
+    "\n"
+    "options:\n"
+    "  --verbose              also list the tests that passed\n"
+    "  --coverage [FILE]      then print how the test records cover the rule set (per rule:\n"
+    "                         matched, won, false, unknown; rules never won); with FILE, also\n"
+    "                         write it there as JSON (see 'chanrules coverage')\n";
 
 int cmd_test(int argc, char** argv) {
-  args a = parse_args(argc, argv, 2, {}, {"--help", "--verbose"});
+  // --coverage takes an optional FILE: the argument after it, when another one is left for
+  // RULES (`test RULES --coverage` and `test --coverage RULES` have no file).
+  std::vector<char*> rest(argv, argv + argc);
+  bool want_coverage = false;
+  std::string coverage_path;
+  for (size_t i = 2; i < rest.size(); ++i) {
+    std::string s = rest[i];
+    if (s == "--") break;
+    if (s.rfind("--coverage=", 0) == 0) {
+      want_coverage = true;
+      coverage_path = s.substr(11);
+      if (coverage_path.empty() || coverage_path == "-")
+        return usage_error("test", "--coverage= needs a file name");
+      rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i--));
+      continue;
+    }
+    if (s != "--coverage") continue;
+    want_coverage = true;
+    size_t others = 0;
+    for (size_t j = 2; j < rest.size(); ++j) others += j != i && rest[j][0] != '-';
+    if (i + 1 < rest.size() && rest[i + 1][0] != '-' && others >= 2) {
+      coverage_path = rest[i + 1];
+      rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i + 1));
+    }
+    rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i--));
+  }
+  args a = parse_args(static_cast<int>(rest.size()), rest.data(), 2, {}, {"--help", "--verbose"});
   if (a.has("--help")) {
     std::cout << kTestHelp;
     return kOk;
@@ -476,6 +528,13 @@ int cmd_test(int argc, char** argv) {
     for (std::string line; std::getline(trace, line);) std::cout << "      | " << line << "\n";
   }
   std::cout << passed << " passed, " << failed << " failed\n";
+  if (want_coverage) {
+    chanrules::coverage covered = chanrules::cover_tests(*rules);
+    std::cout << "\n";
+    chanrules::cli::print_coverage_table(std::cout, covered);
+    if (!coverage_path.empty() && !chanrules::cli::save_coverage(covered, coverage_path, "test"))
+      return kFailed;
+  }
   return failed == 0 ? kOk : kFailed;
 }
 
@@ -532,7 +591,7 @@ int cmd_explain(int argc, char** argv) {
 // --- graph -------------------------------------------------------------------------------
 
 const char* kGraphHelp =
-    "usage: chanrules graph RULES [--format dot|svg|png] [-o FILE]\n"
+    "usage: chanrules graph RULES [--format dot|svg|png] [-o FILE] [--coverage FILE.json]\n"
     "\n"
     "Prints the decision graph: decisions with their rules, and an edge for every reference\n"
     "from one decision to another. DOT is written by chanrules itself; svg and png are drawn\n"
@@ -542,12 +601,16 @@ const char* kGraphHelp =
     "  --format F          dot (default), svg or png\n"
     "  -o, --output FILE   write to FILE, atomically (default: standard output; png is not\n"
     "                      written to a terminal)\n"
+    "  --coverage FILE     draw the evidence of a coverage file of this rule set (from\n"
+    "                      'classify --coverage' or 'test --coverage'): each rule's matched\n"
+    "                      and won rows and share, rules that never won in red and dashed,\n"
+    "                      the rows copied along each edge\n"
     "\n"
     "Exit codes: 0 written; 1 rule-set errors, 'dot' missing or failed, or the file could not\n"
     "be written (then FILE is left as it was); 2 bad command line.\n";
 
 int cmd_graph(int argc, char** argv) {
-  args a = parse_args(argc, argv, 2, {"--format", "--output"}, {"--help"});
+  args a = parse_args(argc, argv, 2, {"--format", "--output", "--coverage"}, {"--help"});
   if (a.has("--help")) {
     std::cout << kGraphHelp;
     return kOk;
@@ -560,11 +623,28 @@ int cmd_graph(int argc, char** argv) {
   if (output.empty()) return usage_error("graph", "-o/--output needs a file name");
   if (output == "-" && *format == chanrules::graph_format::png && isatty(1))
     return usage_error("graph", "will not write PNG to a terminal; use -o FILE");
+  if (a.has("--coverage") && a.get("--coverage").empty())
+    return usage_error("graph", "--coverage needs a file name");
   int code = kOk;
   auto rules = load_rules(a.positional[0], true, &code);
   if (!rules) return code;
+  chanrules::graph_render_options render;
+  std::optional<chanrules::coverage> evidence;
+  if (a.has("--coverage")) {
+    std::string why;
+    evidence = chanrules::coverage::load(a.get("--coverage"), &why);
+    if (!evidence) {
+      std::cerr << "chanrules graph: " << why << "\n";
+      return kFailed;
+    }
+    if (!evidence->matches(*rules, &why)) {
+      std::cerr << "chanrules graph: " << a.get("--coverage") << ": " << why << "\n";
+      return kFailed;
+    }
+    render.coverage = &*evidence;
+  }
   std::cout.flush();
-  auto r = chanrules::write_graph(*rules, *format, output);
+  auto r = chanrules::write_graph(*rules, *format, output, render);
   if (!r.ok) {
     std::cerr << "chanrules graph: " << r.error << "\n";
     if (output != "-") std::cerr << "no graph written (" << output << " left as it was)\n";
@@ -830,6 +910,7 @@ int main(int argc, char** argv) {
     if (command == "explain") return cmd_explain(argc, argv);
     if (command == "graph") return cmd_graph(argc, argv);
     if (command == "diff") return cmd_diff(argc, argv);
+    if (command == "coverage") return chanrules::cli::run_coverage(argc, argv);
     if (command == "bench") return chanrules::cli::run_bench(argc, argv);
     if (command == "version" || command == "--version") {
       std::cout << "chanrules " << CHANRULES_VERSION_STRING << "\n";

@@ -11,6 +11,7 @@
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/depth_first_search.hpp>
 #include <boost/graph/graphviz.hpp>
+#include <cstdio>
 #include <queue>
 #include <set>
 #include <sstream>
@@ -258,6 +259,190 @@ std::string to_dot(const model& m) {
   };
   auto graph_writer = [&](std::ostream& os) {
     os << "rankdir=LR;\nlabel=\"" << dot_escape(m.name + " " + m.version) << "\";\n";
+  };
+  boost::write_graphviz(out, g, vertex_writer, edge_writer, graph_writer);
+  return out.str();
+}
+
+namespace {
+
+// Text for a Graphviz HTML-like label: markup characters escaped, runs of white space as one
+// space, cut to `max` bytes (on a UTF-8 character boundary) with "..." after.
+std::string html_text(const std::string& s, size_t max = SIZE_MAX) {
+  std::string flat;
+  bool space = false;
+  for (char c : s) {
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      space = !flat.empty();
+      continue;
+    }
+    if (space) flat += ' ';
+    space = false;
+    flat += c;
+  }
+  if (flat.size() > max) {
+    size_t cut = max - 3;
+    while (cut > 0 && (static_cast<unsigned char>(flat[cut]) & 0xC0) == 0x80) --cut;
+    flat = flat.substr(0, cut) + "...";
+  }
+  std::string out;
+  for (char c : flat) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string outcome_text(const model& m, const decision_info& d, const outcome& o) {
+  if (o.from) return "from " + m.name_of(o.source);
+  return o.code < d.outcomes.labels.size() ? d.outcomes.labels[o.code] : std::string();
+}
+
+// "37%" of a whole; "-" when the whole is 0.
+std::string share(uint64_t part, uint64_t whole) {
+  if (whole == 0) return "-";
+  char buf[16];
+  double p = 100.0 * static_cast<double>(part) / static_cast<double>(whole);
+  std::snprintf(buf, sizeof buf, p > 0 && p < 1 ? "%.1f%%" : "%.0f%%", p);
+  return buf;
+}
+
+constexpr const char* kDeadFill = "#fde2e2";
+constexpr const char* kDeadInk = "#b00000";
+constexpr const char* kHeadFill = "#e6e6e6";
+constexpr const char* kQuietInk = "#666666";
+
+}  // namespace
+
+std::string to_dot(const model& m, const graph_evidence& evidence) {
+  auto edges = decision_edges(m);
+  graph_t g = make_graph(m, edges);
+  // Rows that flowed along each edge: the rows the `to` decision copied from `from`.
+  auto copied = [&](uint32_t from, uint32_t to, bool* copies) {
+    const decision_info& d = m.decisions[to];
+    const graph_evidence::decision& e = evidence.decisions[to];
+    uint64_t rows = 0;
+    *copies = false;
+    auto from_here = [&](const outcome& o) {
+      return o.from && o.source.kind == source_kind::decision && o.source.index == from;
+    };
+    for (size_t r = 0; r < d.rules.size(); ++r)
+      if (from_here(d.rules[r].then)) {
+        *copies = true;
+        rows += e.rules[r].won;
+      }
+    if (d.fallback && from_here(*d.fallback)) {
+      *copies = true;
+      rows += e.by_default;
+    }
+    return rows;
+  };
+  std::ostringstream out;
+  auto vertex_writer = [&](std::ostream& os, vertex_t v) {
+    const decision_info& d = m.decisions[v];
+    const graph_evidence::decision& e = evidence.decisions[v];
+    const bool unused = e.rows == 0;
+    std::string rows = std::to_string(e.rows) + " row" + (e.rows == 1 ? "" : "s");
+    if (!d.output) rows += " (" + share(e.rows, evidence.records) + " of the records)";
+    os << "[shape=plain,label=<<table border=\"1\" cellborder=\"0\" cellspacing=\"0\" "
+          "cellpadding=\"3\""
+       << (unused ? " style=\"dashed\" color=\"" + std::string(kDeadInk) + "\"" : "") << ">";
+    os << "<tr><td colspan=\"3\" align=\"left\" bgcolor=\"" << kHeadFill << "\"><b>"
+       << html_text(d.name) << "</b>" << (d.output ? "" : " (helper)")
+       << "</td><td colspan=\"3\" align=\"right\" bgcolor=\"" << kHeadFill << "\">"
+       << html_text(rows) << "</td></tr>";
+    os << "<tr>";
+    for (const char* head : {"rule", "when", "then", "matched", "won", "share"})
+      os << "<td align=\""
+         << (std::string(head) == "rule" || std::string(head) == "when" ||
+                     std::string(head) == "then"
+                 ? "left"
+                 : "right")
+         << "\"><font color=\"" << kQuietInk << "\" point-size=\"10\">" << head << "</font></td>";
+    os << "</tr>";
+    for (size_t r = 0; r < d.rules.size(); ++r) {
+      const rule_info& rule = d.rules[r];
+      const graph_evidence::rule& re = e.rules[r];
+      const bool dead = re.won == 0;
+      std::string fill = dead ? std::string(" bgcolor=\"") + kDeadFill + "\"" : "";
+      auto cell = [&](const std::string& text, const char* align, bool last = false) {
+        os << "<td align=\"" << align << "\"" << fill;
+        // A dead rule's won cell gets a dashed red frame.
+        if (dead && last) os << " border=\"1\" style=\"dashed\" color=\"" << kDeadInk << "\"";
+        os << ">";
+        if (dead) os << "<font color=\"" << kDeadInk << "\">";
+        os << text;
+        if (dead) os << "</font>";
+        os << "</td>";
+      };
+      os << "<tr>";
+      cell(html_text(rule.id), "left");
+      cell(html_text(rule.when_text, 60), "left");
+      cell(html_text(outcome_text(m, d, rule.then), 24), "left");
+      cell(std::to_string(re.matched), "right");
+      cell(dead ? "0 never won" : std::to_string(re.won), "right", true);
+      cell(share(re.won, e.rows), "right");
+      os << "</tr>";
+    }
+    if (d.fallback) {
+      os << "<tr><td align=\"left\"><i>default</i></td><td></td><td align=\"left\">"
+         << html_text(outcome_text(m, d, *d.fallback), 24) << "</td><td></td><td align=\"right\">"
+         << e.by_default << "</td><td align=\"right\">" << share(e.by_default, e.rows)
+         << "</td></tr>";
+    }
+    if (e.no_outcome > 0 || !d.fallback) {
+      os << "<tr><td align=\"left\" colspan=\"3\"><i>no outcome</i></td><td></td>"
+            "<td align=\"right\">"
+         << e.no_outcome << "</td><td align=\"right\">" << share(e.no_outcome, e.rows)
+         << "</td></tr>";
+    }
+    os << "</table>>]";
+  };
+  auto edge_writer = [&](std::ostream& os, edge_t edge) {
+    uint32_t s = static_cast<uint32_t>(boost::source(edge, g)),
+             t = static_cast<uint32_t>(boost::target(edge, g));
+    for (const auto& x : edges) {
+      if (x.from != s || x.to != t) continue;
+      bool copies = false;
+      uint64_t rows = copied(s, t, &copies);
+      std::string label = dot_escape(x.rule_id);
+      if (copies) {
+        label +=
+            (label.empty() ? "" : "\\n") + std::to_string(rows) + " row" + (rows == 1 ? "" : "s");
+        // Thicker for more rows: 1 (none) to 5 (every record).
+        double width = 1.0 + (evidence.records ? 4.0 * static_cast<double>(rows) /
+                                                     static_cast<double>(evidence.records)
+                                               : 0.0);
+        char pen[32];
+        std::snprintf(pen, sizeof pen, ",penwidth=%.2f", width);
+        os << "[label=\"" << label << "\"" << pen << (rows == 0 ? ",style=dashed" : "") << "]";
+      } else {
+        os << "[label=\"" << label << "\",style=dotted]";
+      }
+    }
+  };
+  auto graph_writer = [&](std::ostream& os) {
+    os << "rankdir=LR;\nlabel=\""
+       << dot_escape(m.name + " " + m.version + ": coverage of " +
+                     std::to_string(evidence.records) + " record" +
+                     (evidence.records == 1 ? "" : "s") +
+                     " (rules that never won in red; dotted edges: a condition tests the value)")
+       << "\";\nfontname=\"sans-serif\";\nnode [fontname=\"sans-serif\",fontsize=11];\nedge "
+          "[fontname=\"sans-serif\",fontsize=10];\n";
   };
   boost::write_graphviz(out, g, vertex_writer, edge_writer, graph_writer);
   return out.str();

@@ -31,4 +31,23 @@ bool build_graph(model& m, std::vector<diagnostic>& diagnostics);
 // written through boost::write_graphviz.
 std::string to_dot(const model& m);
 
+// What records did in the graph (from a chanrules::coverage), per decision in model order.
+struct graph_evidence {
+  struct rule {
+    uint64_t matched = 0, won = 0;
+  };
+  struct decision {
+    uint64_t rows = 0, by_default = 0, no_outcome = 0;
+    std::vector<rule> rules;
+  };
+  uint64_t records = 0;
+  std::vector<decision> decisions;
+};
+
+// The same graph with the evidence: every rule with the rows it matched and won, the rules
+// that never won marked (red, dashed), the default's and the no-outcome rows, and on each
+// edge that copies a value the rows that copied it (thicker for more). `evidence` must have
+// the model's decisions and rules.
+std::string to_dot(const model& m, const graph_evidence& evidence);
+
 }  // namespace chanrules::detail
