@@ -437,9 +437,12 @@ bool coverage::matches(const rule_set& rules, std::string* why) const {
   }
   if (s_->prog == rules.program()) return true;
   auto other = make_state(rules.program());
-  std::string m = mismatch(*s_, *other);
-  if (m.empty()) return true;
-  if (why) *why = m;
+  if (mismatch(*s_, *other).empty()) return true;
+  if (why) {
+    *why = "the coverage is of " + describe(*s_) + ", the rule set is " + describe(*other);
+    if (s_->name == other->name && s_->version == other->version)
+      *why += ": its decisions, rules, conditions or outcomes changed since the coverage was taken";
+  }
   return false;
 }
 

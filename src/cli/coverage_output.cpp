@@ -65,7 +65,7 @@ std::string percent(uint64_t part, uint64_t whole) {
 
 std::string rows_text(uint64_t n) { return std::to_string(n) + (n == 1 ? " row" : " rows"); }
 
-constexpr size_t kCondition = 44;  // widest condition text shown
+constexpr size_t kCondition = 36;  // widest condition text shown
 constexpr size_t kNumber = 10;
 
 }  // namespace

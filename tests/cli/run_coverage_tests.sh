@@ -219,8 +219,10 @@ if command -v dot >/dev/null; then
 fi
 # The graph of one rule set with the coverage of another is refused.
 run "graph mismatched" 1 "$bin" graph $std --coverage "$work/classify.json" -o "$work/m.dot"
-contains "graph mismatched message" "$work/err" "chanrules graph: WORK/classify.json: coverage of"
+contains "graph mismatched message" "$work/err" "chanrules graph: WORK/classify.json: the coverage is of coverage-demo 1 (fingerprint f6fc4e8fdc20f116), the rule set is channel-2009 2009.1"
 absent "graph mismatched: nothing written" "$work/m.dot"
+run "graph edited rules" 1 "$bin" graph $small --coverage "$work/edited.json"
+contains "graph edited message" "$work/err" "changed since the coverage was taken"
 run "graph damaged coverage" 1 "$bin" graph $small --coverage "$work/counts.json"
 contains "graph damaged message" "$work/err" "add up to 10"
 run "graph --coverage empty" 2 "$bin" graph $small --coverage=
