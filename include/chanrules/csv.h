@@ -40,7 +40,7 @@ enum class output_format : uint8_t { csv, jsonl };
 
 struct csv_progress {
   uint64_t rows = 0;         // records read so far
-  uint64_t bytes = 0;        // input bytes consumed so far (after decoding)
+  uint64_t bytes = 0;        // input bytes read so far (as in the file, before decoding)
   uint64_t total_bytes = 0;  // size of the input file, 0 when unknown (a pipe)
   double seconds = 0;        // since the run started
 };

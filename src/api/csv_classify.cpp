@@ -1,7 +1,7 @@
 // classify_csv(): the export contract's read -> validate -> classify -> write loop, on every
 // core.
 //
-// The pipeline (each arrow a bounded queue):
+// The pipeline (queues between the threads; a fixed pool of pieces bounds what is in them):
 //
 //   reader thread             worker threads (jobs)              calling thread
 //   io::csv_chunker  ──────▶  parse (csv_reader over the piece)  ──────▶  in input order:
@@ -11,10 +11,11 @@
 // Pieces are numbered; the writer holds back a piece until all the earlier ones are written,
 // so the output is in input order and byte for byte the same whatever the number of
 // threads (jobs == 1 runs the same steps one after the other on the calling thread). The
+// reader counts each piece's line feeds, so every piece knows the line it starts on. The
 // writer keeps everything that depends on the rows before: duplicate detection (a row is a
-// duplicate only of an earlier *accepted* row), line numbers (a piece's lines are counted
-// from its first line and shifted by the line ends of the pieces before it), the counts and
-// --max-rejects. Pieces are recycled through a fixed pool, which bounds the memory in flight.
+// duplicate only of an earlier *accepted* row; beyond unique_memory settled at the end, see
+// "ids beyond unique_memory" below), the counts and --max-rejects. Pieces are recycled
+// through a fixed pool, which bounds the memory in flight.
 //
 // Output and rejects go to temporary files that are renamed into place only at the very end.
 //
@@ -96,11 +97,31 @@ bool is_regular_file(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+// Counts the bytes read from the file as it is (before GB18030 decoding): the progress
+// bar's percent compares them with the file's size.
+class counting_source : public io::byte_source {
+ public:
+  counting_source(std::unique_ptr<io::byte_source> inner, std::atomic<uint64_t>* count)
+      : inner_(std::move(inner)), count_(count) {}
+  size_t read(char* buf, size_t n) override {
+    size_t got = inner_->read(buf, n);
+    count_->fetch_add(got, std::memory_order_relaxed);
+    return got;
+  }
+  const std::string& name() const override { return inner_->name(); }
+
+ private:
+  std::unique_ptr<io::byte_source> inner_;
+  std::atomic<uint64_t>* count_;
+};
+
 // `cancel` (may be null): a read blocked on a pipe or FIFO ends when a signal sets it
-// (io::fd_source::set_cancel), so Ctrl-C works on a stalled input.
+// (io::fd_source::set_cancel), so Ctrl-C works on a stalled input. `raw_bytes` (may be
+// null) counts the bytes read before decoding.
 std::unique_ptr<io::byte_source> open_utf8(const std::string& path, input_encoding encoding,
                                            std::string* detected, uint64_t* total_bytes,
-                                           const std::atomic<bool>* cancel = nullptr) {
+                                           const std::atomic<bool>* cancel = nullptr,
+                                           std::atomic<uint64_t>* raw_bytes = nullptr) {
   std::unique_ptr<io::byte_source> raw;
   if (path == "-") {
     auto in = std::make_unique<io::fd_source>(0, "<stdin>");
@@ -114,6 +135,7 @@ std::unique_ptr<io::byte_source> open_utf8(const std::string& path, input_encodi
     in->set_cancel(cancel);
     raw = std::move(in);
   }
+  if (raw_bytes) raw = std::make_unique<counting_source>(std::move(raw), raw_bytes);
   io::utf8_input in;
   if (encoding == input_encoding::utf8) {
     in = io::open_utf8_input(std::move(raw), io::encoding::utf8);
@@ -460,7 +482,7 @@ class csv_job {
                             is_regular_file(input_path);
     try {
       source_ = open_utf8(input_path, optimistic ? input_encoding::utf8 : options_.encoding,
-                          &summary_.encoding, &total_bytes_, options_.cancel);
+                          &summary_.encoding, &total_bytes_, options_.cancel, &raw_bytes_);
       out_ = output_target::open(output_path, options_.cancel);
       if (!rejects_path.empty()) {
         rej_ = output_target::open(rejects_path, options_.cancel);
@@ -1345,7 +1367,8 @@ class csv_job {
     if (!options_.progress) return;
     csv_progress p;
     p.rows = summary_.rows_in;
-    p.bytes = summary_.input_bytes;
+    // The reader runs a few pieces ahead of the writer; close enough for a progress bar.
+    p.bytes = std::min(raw_bytes_.load(std::memory_order_relaxed), total_bytes_);
     p.total_bytes = total_bytes_;
     p.seconds = seconds();
     options_.progress(p);
@@ -1359,6 +1382,7 @@ class csv_job {
   output_target out_, rej_;
   std::unique_ptr<io::csv_writer> rej_writer_;
   uint64_t total_bytes_ = 0;
+  std::atomic<uint64_t> raw_bytes_{0};  // input read so far, before decoding
   layout lay_;
   std::vector<std::unique_ptr<io::key_index>> keys_;
   std::string keys_spill_dir_;
