@@ -50,7 +50,7 @@ for t in "${targets[@]}"; do
   echo "== fuzz $t (${seconds}s)"
   if nice -n "$nice_level" "$build/tests/fuzz/fuzz_$t" "$corpus" "tests/fuzz/$t" \
     -dict="tests/fuzz/$t.dict" -max_total_time="$seconds" -max_len="$(max_len "$t")" \
-    -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$artifacts/" -print_final_stats=1 \
+    -timeout=30 -rss_limit_mb=2048 -artifact_prefix="$artifacts/" -print_final_stats=1 \
     >"$log" 2>&1; then
     # The last status line (execs, coverage, exec/s) and the final stats.
     grep -E '^#[0-9]+' "$log" | tail -1
