@@ -486,10 +486,33 @@ class executor {
   std::vector<std::vector<uint64_t>> vec_missing_;
 };
 
+// Rows set in both masks. The library is built for any x86-64, where std::popcount is a
+// call into libgcc; CPUs with the POPCNT instruction (all but the first x86-64s) get it.
+uint64_t count_and_portable(const uint64_t* a, const uint64_t* b, size_t words) {
+  uint64_t n = 0;
+  for (size_t w = 0; w < words; ++w) n += static_cast<uint64_t>(std::popcount(a[w] & b[w]));
+  return n;
+}
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("popcnt"))) uint64_t count_and_popcnt(const uint64_t* a, const uint64_t* b,
+                                                            size_t words) {
+  uint64_t n = 0;
+  for (size_t w = 0; w < words; ++w) n += static_cast<uint64_t>(__builtin_popcountll(a[w] & b[w]));
+  return n;
+}
+bool has_popcnt() {
+  __builtin_cpu_init();  // this runs as a static initialiser, maybe before libgcc's own
+  return __builtin_cpu_supports("popcnt");
+}
+const auto count_and = has_popcnt() ? count_and_popcnt : count_and_portable;
+#else
+const auto count_and = count_and_portable;
+#endif
+
 // The coverage pass (see cover() in batch_impl.h). It derives from the executor only to
 // reuse its memoised predicate and condition masks (node(), pred()); classify's own loop is
-// not involved and stays as it was. A condition that tests a decision's value has the
-// executor decide that decision for the vector, as classify did, so it sees the same value.
+// not involved and stays as it was. A condition that tests a decision's value reads it from
+// the classification (take_decided_values).
 class coverage_pass : private executor {
  public:
   coverage_pass(const program& p, const batch_impl& b, const classification& c,
@@ -525,6 +548,7 @@ class coverage_pass : private executor {
   void run() {
     for (size_t start = 0; start < b_.rows; start += kVector) {
       start_vector(start);
+      take_decided_values();
       find_needed_rows();
       for (const compiled_decision& d : p_.plan) count(d);
     }
@@ -547,6 +571,19 @@ class coverage_pass : private executor {
       if (idx[w * 64 + j] >= r) out |= uint64_t{1} << j;
     }
     return out;
+  }
+
+  // A condition may test a decision's value (outputs, and helpers tested so, which are
+  // decided for every row). Those values are taken from the classification and the
+  // decisions marked decided for the whole vector, so the executor's codes_of() reads them
+  // instead of deciding the decisions again.
+  void take_decided_values() {
+    const size_t rows = n_;
+    for (size_t d = 0; d < p_.m.decisions.size(); ++d) {
+      if (!p_.evaluate_always[d]) continue;
+      std::memcpy(vec_outcomes_[d].data(), c_.outcome_codes(d) + start_, rows * sizeof(uint16_t));
+      for (size_t w = 0; w < words_; ++w) decided_[d].w[w] = row_mask(w);
+    }
   }
 
   // The rows each decision was decided for in this vector. Outputs and helpers tested by
@@ -580,9 +617,7 @@ class coverage_pass : private executor {
   }
 
   static uint64_t count_in(const uint64_t* a, const uint64_t* rows, size_t words) {
-    uint64_t n = 0;
-    for (size_t w = 0; w < words; ++w) n += static_cast<uint64_t>(std::popcount(a[w] & rows[w]));
-    return n;
+    return count_and(a, rows, words);
   }
 
   void count(const compiled_decision& d) {
