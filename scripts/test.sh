@@ -2,7 +2,8 @@
 # Sets up, builds and runs every test:
 #   1. Release build: the GoogleTest suites, the CLI end-to-end tests and the shipped rule
 #      set's own tests (ctest), and a benchmark smoke run so bench code cannot rot;
-#   2. the same suites built with AddressSanitizer + UndefinedBehaviorSanitizer.
+#   2. the same suites built with AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. a short run of each fuzzer, and the concurrency tests under ThreadSanitizer.
 # Ends with the rule set's self tests through the CLI ("N passed, N failed").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,15 @@ ninja -C build-asan -j"$jobs"
 echo "== ctest (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+# --- Fuzzing and ThreadSanitizer (docs/reliability.md) ---------------------------------
+# Each libFuzzer target for a short budget (clang, fuzzer+ASan+UBSan; the long local runs
+# are documented there), then the concurrency tests under ThreadSanitizer. Together they
+# add about 6-8 minutes on 2 cores, most of it the two extra builds.
+echo "== fuzz (libFuzzer, ${CHANRULES_FUZZ_SECONDS:-20} s per target)"
+FUZZ_JOBS="$jobs" ./scripts/fuzz.sh "${CHANRULES_FUZZ_SECONDS:-20}"
+echo "== ThreadSanitizer (tests/concurrency_test.cpp)"
+TSAN_JOBS="$jobs" ./scripts/tsan.sh
 
 echo "== rule-set self tests"
 ./build/src/cli/chanrules test rules/channel-2009
