@@ -241,41 +241,59 @@ class atom_builder {
 
 // --- evaluation on partial records -------------------------------------------------------------
 
+// A search state is a *domain* per field: the set of its atoms still allowed. A condition
+// is T (or F, or U) on a state when it is so for every record the domains allow, and Q when
+// that depends on a choice not made yet. The search splits one field's domain at a time by
+// the predicate that was Q (the atoms where it is true, false, unknown), so one branch
+// covers many atoms at once: the tree grows with the predicates that matter, not with the
+// values fields can have (DPLL over predicates, with the field domains as the state).
 class solver {
  public:
-  solver(const program& p, const std::vector<field_atoms>& atoms)
-      : p_(p), atoms_(atoms), assign_(p.m.fields.size(), -1) {
+  solver(const program& p, const std::vector<field_atoms>& atoms) : p_(p), atoms_(atoms) {
+    const size_t fields = p.m.fields.size();
+    offset_.resize(fields + 1);
+    for (size_t f = 0; f < fields; ++f)
+      offset_[f + 1] = offset_[f] + (atoms[f].atoms.size() + 63) / 64;
+    full_.assign(offset_[fields], 0);
+    for (size_t f = 0; f < fields; ++f)
+      for (size_t a = 0; a < atoms[f].atoms.size(); ++a) full_[offset_[f] + a / 64] |= bit(a);
+    dom_ = full_;
+    truth_.resize(p.preds.size());
+    for (uint32_t i = 0; i < p.preds.size(); ++i) tabulate(i);
     node_epoch_.assign(p.nodes.size(), 0);
     node_value_.assign(p.nodes.size(), Q);
     decision_epoch_.assign(p.m.decisions.size(), 0);
     decision_value_.resize(p.m.decisions.size());
+    possible_.resize(p.m.decisions.size());
+    for (size_t d = 0; d < p.m.decisions.size(); ++d)
+      possible_[d].assign((p.m.decisions[d].outcomes.size() + 1 + 63) / 64, 0);
     plan_of_.resize(p.m.decisions.size());
     for (const compiled_decision& d : p.plan) plan_of_[d.decision] = &d;
   }
 
   // The value of a decision, or of a rule's copied source: known = false while it depends
-  // on fields not chosen yet.
+  // on choices not made yet.
   struct value {
     bool known = false;
     uint16_t code = no_code;
     uint16_t rule = classification::no_rule;
+    // Not known yet: the codes it can still take, bit (code + 1) as in compiled_pred::bits
+    // (bit 0: no outcome), when that can be told (decisions); null when it cannot.
+    const std::vector<uint64_t>* possible = nullptr;
   };
 
   enum class answer { yes, no, undecided };
 
-  // Searches for a record for which goal() is T. goal() evaluates on the current partial
-  // record (use the accessors below) and returns F to prune, T when found, Q to go on.
+  // Searches for records for which goal() is T. goal() evaluates on the current state (use
+  // node(), decide(), copied()) and returns F to prune, T when found, Q to go on. After
+  // `yes`, domain() describes the records found.
   template <typename Goal>
   answer search(Goal&& goal, uint64_t max_steps) {
-    std::fill(assign_.begin(), assign_.end(), -1);
+    dom_ = full_;
     steps_ = 0;
     return descend(goal, max_steps);
   }
 
-  void begin() {
-    ++epoch_;
-    want_ = -1;
-  }
   tv node(uint32_t index) {
     if (node_epoch_[index] == epoch_) return static_cast<tv>(node_value_[index]);
     tv v = eval_node(index);
@@ -283,7 +301,6 @@ class solver {
     node_value_[index] = v;
     return v;
   }
-  // Whether rule r of decision d fires given its condition is T: a copied value must exist.
   value copied(const outcome& o) { return source(o.source); }
   value decide(uint32_t decision) {
     if (decision_epoch_[decision] == epoch_) return decision_value_[decision];
@@ -292,34 +309,29 @@ class solver {
     decision_value_[decision] = v;
     return v;
   }
-  const std::vector<int>& assignment() const { return assign_; }
-  uint64_t steps() const { return steps_; }
+
+  // The atoms field f may still take, and whether that is every atom.
+  std::vector<size_t> domain(size_t f) const {
+    std::vector<size_t> out;
+    for (size_t a = 0; a < atoms_[f].atoms.size(); ++a)
+      if ((dom_[offset_[f] + a / 64] >> (a % 64)) & 1) out.push_back(a);
+    return out;
+  }
+  bool unconstrained(size_t f) const {
+    return std::equal(dom_.begin() + static_cast<ptrdiff_t>(offset_[f]),
+                      dom_.begin() + static_cast<ptrdiff_t>(offset_[f + 1]),
+                      full_.begin() + static_cast<ptrdiff_t>(offset_[f]));
+  }
 
  private:
-  template <typename Goal>
-  answer descend(Goal& goal, uint64_t max_steps) {
-    if (++steps_ > max_steps) return answer::undecided;
-    begin();
-    tv g = goal();
-    if (g == T) return answer::yes;
-    if (g != Q) return answer::no;
-    // Q arises only from a predicate on a field not chosen yet, which set want_.
-    const int f = want_;
-    if (f < 0) return answer::undecided;  // cannot happen; never loop
-    bool undecided = false;
-    const size_t count = atoms_[static_cast<size_t>(f)].atoms.size();
-    for (size_t a = 0; a < count; ++a) {
-      assign_[static_cast<size_t>(f)] = static_cast<int>(a);
-      answer r = descend(goal, max_steps);
-      if (r == answer::yes) return r;
-      if (r == answer::undecided) {
-        undecided = true;
-        if (steps_ > max_steps) break;
-      }
-    }
-    assign_[static_cast<size_t>(f)] = -1;
-    return undecided ? answer::undecided : answer::no;
-  }
+  static uint64_t bit(size_t a) { return uint64_t{1} << (a % 64); }
+
+  // Per predicate on a field (directly, or through a list or named set keyed by it): the
+  // atoms of that field where it is true, false and unknown.
+  struct truth_table {
+    int field = -1;  // -1: the predicate reads a decision
+    std::vector<uint64_t> t, f, u;
+  };
 
   uint32_t key_field(value_ref r) const {
     switch (r.kind) {
@@ -332,18 +344,8 @@ class solver {
     }
   }
 
-  // The atom chosen for the field behind r, or null (and want_ set) when none is yet.
-  const atom* atom_of(value_ref r) {
-    uint32_t f = key_field(r);
-    int a = assign_[f];
-    if (a < 0) {
-      if (want_ < 0) want_ = static_cast<int>(f);
-      return nullptr;
-    }
-    return &atoms_[f].atoms[static_cast<size_t>(a)];
-  }
-
   static uint16_t code_of(const atom& a, value_ref r) {
+    if (a.missing) return no_code;
     switch (r.kind) {
       case source_kind::list:
         return a.list_codes[r.index];
@@ -354,46 +356,153 @@ class solver {
     }
   }
 
+  // The predicate on one atom, as the executor computes it for such a value.
+  static tv on_atom(const compiled_pred& c, const atom& a) {
+    const value_ref r = c.subject;
+    if (c.kind == pred_kind::is_missing) {
+      bool absent = r.kind == source_kind::field ? a.missing : code_of(a, r) == no_code;
+      return absent != c.negated ? T : F;
+    }
+    if (a.missing) return U;
+    switch (c.kind) {
+      case pred_kind::code_in_set:
+        return in_bits(c, code_of(a, r)) ? T : F;
+      case pred_kind::int_range:
+        // Atoms never straddle a bound, so the interval's start decides.
+        return (a.lo >= c.int_lo && a.lo <= c.int_hi) != c.negated ? T : F;
+      case pred_kind::dec_range:
+        return (a.lo >= c.dec_lo && a.lo <= c.dec_hi) != c.negated ? T : F;
+      case pred_kind::is_missing:
+        break;
+    }
+    return F;
+  }
+
+  void tabulate(uint32_t index) {
+    const compiled_pred& c = p_.preds[index];
+    truth_table& t = truth_[index];
+    if (c.subject.kind == source_kind::decision) return;
+    const uint32_t f = key_field(c.subject);
+    const size_t words = offset_[f + 1] - offset_[f];
+    t.field = static_cast<int>(f);
+    t.t.assign(words, 0);
+    t.f.assign(words, 0);
+    t.u.assign(words, 0);
+    const auto& atoms = atoms_[f].atoms;
+    for (size_t a = 0; a < atoms.size(); ++a) {
+      tv v = on_atom(c, atoms[a]);
+      (v == T ? t.t : v == F ? t.f : t.u)[a / 64] |= bit(a);
+    }
+  }
+
+  template <typename Goal>
+  answer descend(Goal& goal, uint64_t max_steps) {
+    if (++steps_ > max_steps) return answer::undecided;
+    ++epoch_;
+    want_pred_ = -1;
+    want_field_ = -1;
+    tv g = goal();
+    if (g == T) return answer::yes;
+    if (g != Q) return answer::no;
+    // Q arises only from a predicate or a copied value that the domains leave open.
+    std::vector<std::vector<uint64_t>> parts;
+    size_t f;
+    if (want_pred_ >= 0) {
+      const truth_table& t = truth_[static_cast<size_t>(want_pred_)];
+      f = static_cast<size_t>(t.field);
+      for (const auto* bits : {&t.t, &t.f, &t.u}) parts.push_back(*bits);
+    } else if (want_field_ >= 0) {
+      f = static_cast<size_t>(want_field_);
+      for (size_t a : domain(f)) {
+        std::vector<uint64_t> one(offset_[f + 1] - offset_[f], 0);
+        one[a / 64] |= bit(a);
+        parts.push_back(std::move(one));
+      }
+    } else {
+      return answer::undecided;  // cannot happen; never loop
+    }
+    const size_t base = offset_[f], words = offset_[f + 1] - base;
+    std::vector<uint64_t> saved(dom_.begin() + static_cast<ptrdiff_t>(base),
+                                dom_.begin() + static_cast<ptrdiff_t>(base + words));
+    bool undecided = false;
+    for (const auto& part : parts) {
+      bool empty = true;
+      for (size_t w = 0; w < words; ++w) {
+        dom_[base + w] = saved[w] & part[w];
+        empty &= dom_[base + w] == 0;
+      }
+      if (empty) continue;
+      answer r = descend(goal, max_steps);
+      if (r == answer::yes) return r;
+      if (r == answer::undecided) {
+        undecided = true;
+        if (steps_ > max_steps) break;
+      }
+    }
+    std::copy(saved.begin(), saved.end(), dom_.begin() + static_cast<ptrdiff_t>(base));
+    return undecided ? answer::undecided : answer::no;
+  }
+
+  // A copied field, list or named-set value: known when every atom left gives one code.
   value source(value_ref r) {
     if (r.kind == source_kind::decision) return decide(r.index);
-    const atom* a = atom_of(r);
-    if (!a) return {};
-    return {true, a->missing ? no_code : code_of(*a, r), 0};
+    const uint32_t f = key_field(r);
+    bool first = true;
+    uint16_t code = no_code;
+    for (size_t a : domain(f)) {
+      uint16_t c = code_of(atoms_[f].atoms[a], r);
+      if (!first && c != code) {
+        if (want_pred_ < 0 && want_field_ < 0) want_field_ = static_cast<int>(f);
+        return {};
+      }
+      code = c;
+      first = false;
+    }
+    return {true, code, 0};
   }
 
   tv eval_pred(uint32_t index) {
     const compiled_pred& c = p_.preds[index];
-    const value_ref r = c.subject;
-    if (r.kind == source_kind::decision) {
-      value v = decide(r.index);
-      if (!v.known) return Q;
+    if (c.subject.kind == source_kind::decision) return decision_pred(c);
+    const truth_table& t = truth_[index];
+    const size_t base = offset_[static_cast<size_t>(t.field)];
+    bool all_t = true, all_f = true, all_u = true;
+    for (size_t w = 0; w < t.t.size(); ++w) {
+      uint64_t d = dom_[base + w];
+      all_t &= (d & ~t.t[w]) == 0;
+      all_f &= (d & ~t.f[w]) == 0;
+      all_u &= (d & ~t.u[w]) == 0;
+    }
+    if (all_t) return T;
+    if (all_f) return F;
+    if (all_u) return U;
+    if (want_pred_ < 0 && want_field_ < 0) want_pred_ = static_cast<int>(index);
+    return Q;
+  }
+
+  tv decision_pred(const compiled_pred& c) {
+    value v = decide(c.subject.index);
+    if (v.known) {
       if (c.kind == pred_kind::is_missing) return (v.code == no_code) != c.negated ? T : F;
       return in_bits(c, v.code) ? T : F;
     }
-    const atom* a = atom_of(r);
-    if (!a) return Q;
+    // Not decided yet, but perhaps every outcome it can still have agrees.
+    if (!v.possible) return Q;
+    const std::vector<uint64_t>& can = *v.possible;
     if (c.kind == pred_kind::is_missing) {
-      bool absent = a->missing || code_of(*a, r) == no_code;
-      if (r.kind == source_kind::field) absent = a->missing;
-      return absent != c.negated ? T : F;
+      bool absent = can[0] & 1, present = (can[0] & ~uint64_t{1}) != 0;
+      for (size_t w = 1; w < can.size(); ++w) present |= can[w] != 0;
+      if (!present) return c.negated ? F : T;
+      if (!absent) return c.negated ? T : F;
+      return Q;
     }
-    if (a->missing) return U;
-    switch (c.kind) {
-      case pred_kind::code_in_set:
-        return in_bits(c, code_of(*a, r)) ? T : F;
-      case pred_kind::int_range: {
-        // Atoms never straddle a bound, so the interval's start decides.
-        bool in = a->lo >= c.int_lo && a->lo <= c.int_hi;
-        return in != c.negated ? T : F;
-      }
-      case pred_kind::dec_range: {
-        bool in = a->lo >= c.dec_lo && a->lo <= c.dec_hi;
-        return in != c.negated ? T : F;
-      }
-      case pred_kind::is_missing:
-        break;
+    bool any = false, all = true;
+    for (size_t w = 0; w < can.size(); ++w) {
+      uint64_t bits = w < c.bits.size() ? c.bits[w] : 0;
+      any |= (can[w] & bits) != 0;
+      all &= (can[w] & ~bits) == 0;
     }
-    return Q;
+    return all ? T : any ? Q : F;
   }
 
   // Kleene's logic, with Q ("not chosen yet") kept apart so that only a certain value prunes.
@@ -434,37 +543,95 @@ class solver {
 
   // First hit, as the executor decides: a rule whose condition is T fires unless the value
   // it copies is absent; otherwise the default (or nothing).
+  //
+  // While the winner is not certain, the outcomes it can still give are collected instead
+  // (every rule that may fire up to the first that surely does, then the default), so that
+  // a condition on the decision's value is decided as soon as they all agree: that prunes
+  // the search long before every field the decision reads is narrowed down.
   value eval_decision(uint32_t decision) {
     const compiled_decision& d = *plan_of_[decision];
+    std::vector<uint64_t>& can = possible_[decision];
+    std::fill(can.begin(), can.end(), 0);
+    bool certain = true;  // every earlier rule is known not to fire
     for (size_t r = 0; r < d.rules.size(); ++r) {
       const compiled_rule& cr = d.rules[r];
       tv c = node(cr.node);
-      if (c == Q) return {};
-      if (c != T) continue;
-      if (!cr.then.from) return {true, cr.then.code, static_cast<uint16_t>(r)};
-      value s = source(cr.then.source);
-      if (!s.known) return {};
-      if (s.code == no_code) continue;
-      return {true, cr.then.remap[s.code], static_cast<uint16_t>(r)};
+      if (c == F || c == U) continue;
+      if (c == T && certain) {
+        if (!cr.then.from) return {true, cr.then.code, static_cast<uint16_t>(r)};
+        value s = source(cr.then.source);
+        if (s.known) {
+          if (s.code == no_code) continue;
+          return {true, cr.then.remap[s.code], static_cast<uint16_t>(r)};
+        }
+      }
+      certain = false;
+      bool may_not_fire = add_outcomes(cr.then, can);
+      if (c == T && !may_not_fire) return unknown(decision);  // later rules are never reached
     }
-    if (!d.fallback) return {true, no_code, classification::no_rule};
-    if (!d.fallback->from) return {true, d.fallback->code, classification::by_default};
-    value s = source(d.fallback->source);
-    if (!s.known) return {};
-    if (s.code == no_code) return {true, no_code, classification::no_rule};
-    return {true, d.fallback->remap[s.code], classification::by_default};
+    if (certain) {
+      if (!d.fallback) return {true, no_code, classification::no_rule};
+      if (!d.fallback->from) return {true, d.fallback->code, classification::by_default};
+      value s = source(d.fallback->source);
+      if (s.known) {
+        if (s.code == no_code) return {true, no_code, classification::no_rule};
+        return {true, d.fallback->remap[s.code], classification::by_default};
+      }
+    }
+    if (!d.fallback || add_outcomes(*d.fallback, can)) can[0] |= 1;  // no outcome
+    return unknown(decision);
+  }
+
+  value unknown(uint32_t decision) const {
+    value v;
+    v.possible = &possible_[decision];
+    return v;
+  }
+
+  // Adds the codes outcome `o` can give to `can`; true when it may have nothing to copy.
+  bool add_outcomes(const outcome& o, std::vector<uint64_t>& can) {
+    auto set = [&](uint16_t code) {
+      size_t b = static_cast<size_t>(code) + 1;
+      can[b / 64] |= bit(b);
+    };
+    if (!o.from) {
+      set(o.code);
+      return false;
+    }
+    value s = source(o.source);
+    if (s.known) {
+      if (s.code == no_code) return true;
+      set(o.remap[s.code]);
+      return false;
+    }
+    bool none = true;  // a field, list or named set not narrowed down may have no value
+    if (s.possible) {
+      const std::vector<uint64_t>& from = *s.possible;
+      none = from[0] & 1;
+      for (size_t code = 0; code < o.remap.size(); ++code) {
+        size_t b = code + 1;
+        if (b / 64 < from.size() && ((from[b / 64] >> (b % 64)) & 1)) set(o.remap[code]);
+      }
+    } else {
+      for (uint16_t code : o.remap) set(code);
+    }
+    return none;
   }
 
   const program& p_;
   const std::vector<field_atoms>& atoms_;
-  std::vector<int> assign_;
+  std::vector<size_t> offset_;  // per field: first word of its domain in dom_
+  std::vector<uint64_t> full_;  // every atom of every field
+  std::vector<uint64_t> dom_;   // the current state
+  std::vector<truth_table> truth_;
   uint32_t epoch_ = 0;
-  int want_ = -1;
+  int want_pred_ = -1, want_field_ = -1;
   uint64_t steps_ = 0;
   std::vector<uint32_t> node_epoch_;
   std::vector<uint8_t> node_value_;
   std::vector<uint32_t> decision_epoch_;
   std::vector<value> decision_value_;
+  std::vector<std::vector<uint64_t>> possible_;  // per decision, see eval_decision
   std::vector<const compiled_decision*> plan_of_;
 };
 
@@ -506,8 +673,9 @@ class analyzer {
     tv c = solver_.node(r.node);
     if (c != T || !r.then.from) return c == U ? F : c;
     solver::value v = solver_.copied(r.then);
-    if (!v.known) return Q;
-    return v.code == no_code ? F : T;
+    if (v.known) return v.code == no_code ? F : T;
+    if (v.possible && !((*v.possible)[0] & 1)) return T;  // it has a value whatever comes
+    return Q;
   }
 
   // Rule k fires and no earlier rule does (the rule wins for this record).
@@ -689,19 +857,17 @@ class analyzer {
     return out.empty() ? "earlier rules" : out;
   }
 
-  // The record the last successful search found: chosen atoms, and for the fields it left
-  // open the first value of required fields (optional ones stay empty: missing).
+  // A record the last successful search found: the first atom left of each field it
+  // narrowed down, and of the required fields it left open (optional ones stay empty:
+  // missing, which the goal allows like any other value there).
   record example() const {
-    std::vector<std::pair<std::string, std::string>> out;
-    const auto& assign = solver_.assignment();
+    record out;
     for (size_t f = 0; f < p_.m.fields.size(); ++f) {
       const auto& atoms = atoms_[f].atoms;
       const atom* chosen = nullptr;
-      if (assign[f] >= 0) {
-        chosen = &atoms[static_cast<size_t>(assign[f])];
-      } else if (p_.m.fields[f].required && !atoms.empty()) {
-        chosen = &atoms.front();
-      }
+      std::vector<size_t> dom = solver_.domain(f);
+      if (!dom.empty() && (!solver_.unconstrained(f) || p_.m.fields[f].required))
+        chosen = &atoms[dom.front()];
       // A field the search chose to be missing is shown as such (an empty cell).
       if (chosen) out.emplace_back(p_.m.fields[f].name, chosen->text);
     }

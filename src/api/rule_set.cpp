@@ -1,5 +1,4 @@
-// chanrules::rule_set: the pipeline load -> parse -> check -> graph -> compile,
-// and classify.
+// chanrules::rule_set: the pipeline load -> parse -> check -> graph -> compile, and classify.
 #include <chanrules/rule_set.h>
 
 #include <algorithm>
@@ -63,8 +62,8 @@ load_result run_pipeline(const detail::source_ptr& file, const std::string& base
       return result;
     }
     auto prog = std::make_shared<detail::program>(detail::compile(std::move(*model)));
-    // Declared contracts (`hit: unique`, `complete: true`) are proven on every
-    // load: a rule set that breaks one never classifies anything.
+    // Declared contracts (`hit: unique`, `complete: true`) are proven on every load: a rule
+    // set that breaks one never classifies anything.
     bool contracts = false;
     for (const auto& d : prog->m.decisions)
       contracts |= d.hit == detail::hit_policy::unique || d.complete;
@@ -85,8 +84,8 @@ load_result run_pipeline(const detail::source_ptr& file, const std::string& base
         severity::error, "E-memory", detail::source_pos{file, 0},
         "out of memory while loading the rule set", "check the limits in load_options"));
   } catch (const std::exception& e) {
-    // Every stage reports problems as diagnostics; reaching this is a bug in
-    // chanrules, reported as an error rather than a crash.
+    // Every stage reports problems as diagnostics; reaching this is a bug in chanrules,
+    // reported as an error rather than a crash.
     result.diagnostics.push_back(
         detail::make_diagnostic(severity::error, "E-internal", detail::source_pos{file, 0},
                                 std::string("internal error while loading: ") + e.what(),
@@ -112,8 +111,7 @@ load_result rule_set::load(const std::string& path, const load_options& options)
     d.location.file = file;
     d.message = "cannot read the rule set: " + why;
     d.hint = "name a rule-set folder holding ruleset.yaml, or a YAML file";
-    // Too large: the same diagnostic as for a file within the read margin
-    // (yaml_tree.cpp).
+    // Too large: the same diagnostic as for a file within the read margin (yaml_tree.cpp).
     auto size = fs::file_size(file, ec);
     if (!ec && size > options.max_yaml_bytes) {
       d.code = "E-yaml-size";
@@ -173,9 +171,8 @@ classification rule_set::classify(const batch& rows) const {
 
 void rule_set::classify(const batch& rows, classification& out) const {
   const detail::batch_impl& b = detail::batch_access::of(rows);
-  // The batch's own program describes its column layout (it is this rule set's
-  // program unless the caller mixed rule sets up, which must not read columns
-  // wrongly).
+  // The batch's own program describes its column layout (it is this rule set's program
+  // unless the caller mixed rule sets up, which must not read columns wrongly).
   detail::result_access::prepare(out, b.prog, b.rows);
   detail::execute(*b.prog, b, out);
 }
@@ -209,8 +206,8 @@ std::vector<analysis_finding> rule_set::analyze(const analysis_options& options)
     for (uint32_t r : f.others) a.other_rule_ids.push_back(d.rules[r].id);
     a.example.insert(f.example.begin(), f.example.end());
     if (!a.example.empty()) {
-      // Classify the counter-example: a gap must reach the default (or no
-      // rule); of two overlapping rules the earlier one must fire.
+      // Classify the counter-example: a gap must reach the default (or no rule); of two
+      // overlapping rules the earlier one must fire.
       explanation e = explain(a.example);
       for (const auto& trace : e.decisions) {
         if (trace.name != d.name || !e.problems.empty()) continue;
@@ -233,13 +230,12 @@ std::vector<analysis_finding> rule_set::analyze(const analysis_options& options)
 std::string rule_set::dump_program() const { return program_->dump(); }
 std::string rule_set::graph_dot() const { return detail::to_dot(program_->m); }
 
-// --- classification
-// ------------------------------------------------------------------------
+// --- classification ------------------------------------------------------------------------
 
 namespace detail {
 void result_access::prepare(classification& c, std::shared_ptr<const program> prog, size_t rows) {
-  // Sizes only: the executor initialises every cell of every decision, vector
-  // by vector, while those cells are in cache anyway.
+  // Sizes only: the executor initialises every cell of every decision, vector by vector,
+  // while those cells are in cache anyway.
   size_t decisions = prog->m.decisions.size();
   c.missing_row_bits_ = prog->missing_row_bits;
   c.rows_ = rows;

@@ -3,8 +3,8 @@
 //   2. fields, 3. lists (files read and validated), 4. named sets,
 //   5. decision outcome domains (a fixpoint over `from` references),
 //   6. conditions (parsed, names resolved, literals typed), 7. tests.
-// Every problem becomes a diagnostic; checking goes on after an error where it
-// can, so one run reports as much as possible.
+// Every problem becomes a diagnostic; checking goes on after an error where it can, so one
+// run reports as much as possible.
 #include "check/checker.h"
 
 #include <algorithm>
@@ -162,8 +162,7 @@ class checker {
         make_diagnostic(severity::warning, code, pos, std::move(message), std::move(hint), length));
   }
 
-  // --- 1. names
-  // ------------------------------------------------------------------------------
+  // --- 1. names ------------------------------------------------------------------------------
   void check_names() {
     std::vector<const located*> all;
     for (const auto& f : ast_.fields) all.push_back(&f.name);
@@ -175,8 +174,7 @@ class checker {
       if (!is_identifier(n.text) || is_keyword(n.text)) {
         error(n.pos, "E-bad-name", "'" + n.text + "' is not a valid name",
               is_keyword(n.text) ? "it is a keyword of the condition language"
-                                 : "names are letters, digits and '_', not "
-                                   "starting with a digit",
+                                 : "names are letters, digits and '_', not starting with a digit",
               n.text.size());
         continue;
       }
@@ -193,8 +191,7 @@ class checker {
     }
   }
 
-  // --- 2. fields
-  // -----------------------------------------------------------------------------
+  // --- 2. fields -----------------------------------------------------------------------------
   std::optional<decimal_key> read_bound(const field_info& f, const located& v) {
     switch (f.type) {
       case value_type::integer:
@@ -298,8 +295,7 @@ class checker {
     return i;
   }
 
-  // --- 3. lists
-  // ------------------------------------------------------------------------------
+  // --- 3. lists ------------------------------------------------------------------------------
   void check_lists() {
     for (const list_decl& d : ast_.lists) {
       list_info l;
@@ -319,8 +315,7 @@ class checker {
       if (!l.membership && d.values.empty())
         error(d.name.pos, "E-list-values",
               "list '" + l.name + "' has a 'value' column but no 'values'",
-              "list the allowed values in priority order, e.g. values: [SKA, "
-              "RKA]");
+              "list the allowed values in priority order, e.g. values: [SKA, RKA]");
       if (l.membership && !d.values.empty())
         error(d.values.front().pos, "E-list-values", "'values' needs a 'value' column name");
       std::string why;
@@ -329,8 +324,7 @@ class checker {
         error(d.file.pos, "E-path", "list file '" + d.file.text + "' refused: " + why, {},
               d.file.text.size());
       } else if (key && (l.membership || !d.values.empty())) {
-        // (Without 'values' every row would be "not one of" an empty list: one
-        // error is enough.)
+        // (Without 'values' every row would be "not one of" an empty list: one error is enough.)
         l.path = *path;
         load_list_file(d, l);
       }
@@ -338,8 +332,8 @@ class checker {
     }
   }
 
-  // A problem in a list file is reported at the list file's own line (the CSV
-  // is the manufacturer's, so its line is what the person fixing it needs).
+  // A problem in a list file is reported at the list file's own line (the CSV is the
+  // manufacturer's, so its line is what the person fixing it needs).
   void list_problem(severity level, const char* code, const list_info& l, uint64_t line,
                     std::string_view raw, std::string message) {
     diagnostic d;
@@ -370,8 +364,7 @@ class checker {
       io::csv_reader reader(source);
       int key_at = -1, value_at = -1;
       size_t columns = 0;
-      // Priority of each key's current value, so "SKA before RKA" holds
-      // whatever the row order.
+      // Priority of each key's current value, so "SKA before RKA" holds whatever the row order.
       while (reader.next()) {
         if (!reader.ok()) {
           list_problem(severity::warning, "W-list-row", l, reader.line(), reader.raw(),
@@ -433,8 +426,7 @@ class checker {
     }
   }
 
-  // --- 4. named sets
-  // -------------------------------------------------------------------------
+  // --- 4. named sets -------------------------------------------------------------------------
   void check_named_sets() {
     for (const named_set_decl& d : ast_.named_sets) {
       named_set_info s;
@@ -471,8 +463,7 @@ class checker {
     }
   }
 
-  // --- 5. decision domains
-  // ---------------------------------------------------------------------
+  // --- 5. decision domains ---------------------------------------------------------------------
   std::optional<value_ref> resolve(const located& name) const { return m_.lookup(name.text); }
 
   void infer_domains() {
@@ -495,9 +486,8 @@ class checker {
         info.outcomes.add(o.text);
       }
     }
-    // Fixpoint: a decision's domain holds its constants and the labels of what
-    // it copies `from`. Domains only grow, so this ends after at most
-    // #decisions + 1 rounds.
+    // Fixpoint: a decision's domain holds its constants and the labels of what it copies
+    // `from`. Domains only grow, so this ends after at most #decisions + 1 rounds.
     for (size_t round = 0; round <= ast_.decisions.size() + 1; ++round) {
       bool changed = false;
       for (size_t i = 0; i < ast_.decisions.size(); ++i) {
@@ -577,8 +567,7 @@ class checker {
     return out;
   }
 
-  // --- 6. conditions
-  // ---------------------------------------------------------------------------
+  // --- 6. conditions ---------------------------------------------------------------------------
   source_pos pos_in_rule(const rule_decl& r, size_t offset) const {
     if (r.when_offsets.empty()) return r.when.pos;
     return source_pos{r.when.pos.file, r.when_offsets[std::min(offset, r.when_offsets.size() - 1)]};
@@ -639,9 +628,8 @@ class checker {
     const expr::condition_ast& ast = std::get<expr::condition_ast>(parsed);
     condition out;
     bool ok = true;
-    // The AST arena may hold nodes in any order; emit ours in post-order with
-    // an explicit stack (no recursion: depth is bounded by the parser, but we
-    // keep the habit).
+    // The AST arena may hold nodes in any order; emit ours in post-order with an explicit
+    // stack (no recursion: depth is bounded by the parser, but we keep the habit).
     std::vector<int64_t> mapped(ast.nodes.size(), -1);
     std::vector<std::pair<uint32_t, bool>> stack = {{ast.root, false}};
     while (!stack.empty()) {
@@ -688,8 +676,7 @@ class checker {
     return out;
   }
 
-  // Interns a predicate (identical tests share one index: the compiler
-  // evaluates each once).
+  // Interns a predicate (identical tests share one index: the compiler evaluates each once).
   uint32_t intern(predicate p) {
     for (uint32_t i = 0; i < m_.predicates.size(); ++i)
       if (m_.predicates[i].same_test(p)) return i;
@@ -750,8 +737,7 @@ class checker {
                          " does not apply",
                      is_string || type == value_type::boolean
                          ? "compare with ==, != or in [...]"
-                         : "declare the field 'ordered: true' if its values have "
-                           "an order");
+                         : "declare the field 'ordered: true' if its values have an order");
           return std::nullopt;
         }
         std::vector<uint16_t> codes;
@@ -808,9 +794,8 @@ class checker {
           if (!k) return std::nullopt;
           keys.push_back(*k);
         }
-        // Work in decimal-key units (integers widened), then narrow for
-        // integer/date columns. Open ends lie beyond every key: 18 whole digits
-        // make keys up to 2e36 (~2^121).
+        // Work in decimal-key units (integers widened), then narrow for integer/date columns.
+        // Open ends lie beyond every key: 18 whole digits make keys up to 2e36 (~2^121).
         const decimal_key lowest = -(static_cast<decimal_key>(1) << 126);
         const decimal_key highest = static_cast<decimal_key>(1) << 126;
         decimal_key lo = lowest, hi = highest;
@@ -820,8 +805,8 @@ class checker {
           hi = keys[1];
           negated = n.negated;
         } else if (n.kind == expr::node_kind::in_set) {
-          // Several values: an in-set over numbers is an `or` of equalities; keep
-          // it simple by allowing a single value or a contiguous integer run.
+          // Several values: an in-set over numbers is an `or` of equalities; keep it simple
+          // by allowing a single value or a contiguous integer run.
           std::sort(keys.begin(), keys.end());
           keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
           decimal_key unit = type == value_type::decimal ? 1 : decimal_from_integer(1);
@@ -866,8 +851,7 @@ class checker {
           p.hi = hi;
         } else {
           p.kind = pred_kind::int_range;
-          // Keys of integers are value * 2e18 (see values.h); dates are plain day
-          // numbers.
+          // Keys of integers are value * 2e18 (see values.h); dates are plain day numbers.
           if (type == value_type::integer) {
             decimal_key unit = decimal_from_integer(1);
             auto ceil_div = [&](decimal_key a) {
@@ -910,8 +894,7 @@ class checker {
       default:
         return -1;
     }
-    // Required fields count too: a caller filling a batch by hand may leave one
-    // unset.
+    // Required fields count too: a caller filling a batch by hand may leave one unset.
     return static_cast<int>(f);
   }
 
@@ -979,8 +962,7 @@ class checker {
       return std::nullopt;
     }
     if (type == value_type::string) {
-      // Open domain: the literal joins the field's dictionary of compared
-      // texts.
+      // Open domain: the literal joins the field's dictionary of compared texts.
       if (m_.fields[ref.index].string_literals.size() >= 0xFFF0) {
         cond_error(r, lit.span, "E-limit", "too many distinct texts compared with '" + name + "'");
         return std::nullopt;
@@ -1013,9 +995,8 @@ class checker {
       return std::nullopt;
     }
     auto k = parse_decimal(lit.text);
-    // A literal must be exact: beyond the 18th fractional digit only "more
-    // than" is kept (values.h), which is enough to order a value against a
-    // literal but not two such values.
+    // A literal must be exact: beyond the 18th fractional digit only "more than" is kept
+    // (values.h), which is enough to order a value against a literal but not two such values.
     if (!k || (*k & 1) != 0) {
       cond_error(r, lit.span, "E-bad-number",
                  "'" + lit.text + "' is not a number chanrules can hold",
@@ -1026,8 +1007,7 @@ class checker {
     return *k;
   }
 
-  // --- 7. tests
-  // ------------------------------------------------------------------------------
+  // --- 7. tests ------------------------------------------------------------------------------
   void check_tests() {
     for (const test_decl& t : ast_.tests) {
       test_case tc;
@@ -1073,8 +1053,7 @@ class checker {
           tc.expect_rule.emplace_back(*d, static_cast<uint16_t>(0xFFFE));
           continue;
         }
-        if (v.text.empty()) {  // nothing fired and there is no default
-                               // (classification::no_rule)
+        if (v.text.empty()) {  // nothing fired and there is no default (classification::no_rule)
           tc.expect_rule.emplace_back(*d, static_cast<uint16_t>(0xFFFF));
           continue;
         }

@@ -1,7 +1,6 @@
-// The checked rule set: names resolved, types known, literals converted to the
-// values they compare against, lists and named sets loaded. Output of the check
-// stage, input of the graph and compile stages, and what the public API reports
-// about a rule set.
+// The checked rule set: names resolved, types known, literals converted to the values they
+// compare against, lists and named sets loaded. Output of the check stage, input of the graph
+// and compile stages, and what the public API reports about a rule set.
 #pragma once
 
 #include <cstdint>
@@ -21,8 +20,7 @@ const char* to_string(value_type t);
 
 inline constexpr uint16_t no_code = 0xFFFF;  // "no value" in every code column
 
-// Hash and equality that accept string_view, so looking a label up never builds
-// a string.
+// Hash and equality that accept string_view, so looking a label up never builds a string.
 struct text_hash {
   using is_transparent = void;
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
@@ -39,8 +37,7 @@ struct domain {
   std::unordered_map<std::string, uint16_t, text_hash, text_equal> codes;
 
   std::optional<uint16_t> find(std::string_view label) const {
-    // Most domains are small (networks, tiers, roles): a scan beats hashing the
-    // text.
+    // Most domains are small (networks, tiers, roles): a scan beats hashing the text.
     if (labels.size() <= 16) {
       for (size_t i = 0; i < labels.size(); ++i)
         if (labels[i].size() == label.size() && labels[i] == label) return static_cast<uint16_t>(i);
@@ -64,13 +61,12 @@ struct field_info {
   bool required = false;
   bool unique = false;
   bool trim = true;
-  domain values;  // enumeration
-  std::optional<decimal_key> min,
-      max;  // integer/date as plain integers cast; decimal as keys
+  domain values;                        // enumeration
+  std::optional<decimal_key> min, max;  // integer/date as plain integers cast; decimal as keys
   std::string description;
   source_pos pos;
-  // String fields compared with literals get a code column at batch-build time:
-  // the literal's index in this dictionary, or no_code for any other text.
+  // String fields compared with literals get a code column at batch-build time: the literal's
+  // index in this dictionary, or no_code for any other text.
   domain string_literals;
   // Index among the fields that can be missing (not required), or -1.
   int missable_index = -1;
@@ -105,15 +101,13 @@ struct value_ref {
 };
 
 enum class pred_kind : uint8_t {
-  code_in_set,  // enum-like value (enum, boolean, list, named set, decision,
-                // string literal code)
+  code_in_set,  // enum-like value (enum, boolean, list, named set, decision, string literal code)
   int_range,    // integer or date in [lo, hi] (negated: outside)
   dec_range,    // decimal key in [lo, hi] (negated: outside)
   is_missing,   // the value is absent (negated: present); never unknown
 };
 
-// One predicate over one value, already reduced to a test the executor runs
-// directly.
+// One predicate over one value, already reduced to a test the executor runs directly.
 struct predicate {
   pred_kind kind = pred_kind::code_in_set;
   value_ref subject;
@@ -139,8 +133,7 @@ struct cond_node {
   bool value = false;  // constant
 };
 
-// A condition: nodes in post-order (children before parents); the last node is
-// the root.
+// A condition: nodes in post-order (children before parents); the last node is the root.
 struct condition {
   std::vector<cond_node> nodes;
 };
@@ -163,8 +156,7 @@ struct rule_info {
 
 enum class hit_policy : uint8_t {
   first,   // the first rule that matches wins (rules may overlap)
-  unique,  // at most one rule can match any record: proven by the analysis at
-           // load
+  unique,  // at most one rule can match any record: proven by the analysis at load
 };
 
 struct decision_info {
@@ -172,8 +164,8 @@ struct decision_info {
   std::string description;
   bool output = true;
   hit_policy hit = hit_policy::first;
-  // Every record must be decided by a rule (never the default or nothing):
-  // proven by the analysis at load.
+  // Every record must be decided by a rule (never the default or nothing): proven by the
+  // analysis at load.
   bool complete = false;
   domain outcomes;
   std::vector<rule_info> rules;

@@ -396,6 +396,7 @@ int cmd_classify(int argc, char** argv) {
 
 const char* kCheckHelp =
     "usage: chanrules check RULES [--json] [--dump] [--strict] [--no-analysis]\n"
+    "                       [--max-steps N]\n"
     "\n"
     "Loads, checks and lints a rule set, then analyses its decisions (rules that can never\n"
     "fire, unused defaults, and the 'hit: unique' and 'complete: true' contracts, with a\n"
@@ -406,18 +407,22 @@ const char* kCheckHelp =
     "  --json          diagnostics as a JSON array\n"
     "  --dump          also print the compiled program\n"
     "  --strict        the analysis' warnings are errors (exit 1)\n"
-    "  --no-analysis   load, check and lint only\n";
+    "  --no-analysis   load, check and lint only\n"
+    "  --max-steps N   search steps per question before the analysis gives up\n"
+    "                  with W-undecided (default 10000)\n";
 
 // Adds the analysis' findings to the load diagnostics. The graph stage's quick lint may
 // already have reported the same unreachable rule: one report per place and code.
-void add_analysis(const chanrules::rule_set& rules, bool strict,
+void add_analysis(const chanrules::rule_set& rules, bool strict, uint64_t max_steps,
                   std::vector<chanrules::diagnostic>& diags) {
   auto same = [](const chanrules::diagnostic& x, const chanrules::diagnostic& y) {
     return x.code == y.code && x.location.file == y.location.file &&
            x.location.line == y.location.line && x.location.column == y.location.column;
   };
   std::vector<chanrules::diagnostic> added;
-  for (auto& f : rules.analyze()) {
+  chanrules::analysis_options options;
+  options.max_steps = max_steps;
+  for (auto& f : rules.analyze(options)) {
     chanrules::diagnostic d = f.diag;
     if (strict && d.level == chanrules::severity::warning) d.level = chanrules::severity::error;
     diags.erase(std::remove_if(diags.begin(), diags.end(),
@@ -433,17 +438,20 @@ void add_analysis(const chanrules::rule_set& rules, bool strict,
 }
 
 int cmd_check(int argc, char** argv) {
-  args a =
-      parse_args(argc, argv, 2, {}, {"--help", "--json", "--dump", "--strict", "--no-analysis"});
+  args a = parse_args(argc, argv, 2, {"--max-steps"},
+                      {"--help", "--json", "--dump", "--strict", "--no-analysis"});
   if (a.has("--help")) {
     std::cout << kCheckHelp;
     return kOk;
   }
   if (!a.error.empty()) return usage_error("check", a.error);
   if (a.positional.size() != 1) return usage_error("check", "give exactly one RULES path");
+  auto max_steps = whole_number(a.get("--max-steps", "10000"));
+  if (!max_steps || *max_steps == 0)
+    return usage_error("check", "--max-steps needs a whole number above 0");
   auto loaded = chanrules::rule_set::load(a.positional[0]);
   if (loaded.ok() && !a.has("--no-analysis"))
-    add_analysis(*loaded.rules, a.has("--strict"), loaded.diagnostics);
+    add_analysis(*loaded.rules, a.has("--strict"), *max_steps, loaded.diagnostics);
   size_t errors = 0, warnings = 0;
   for (const auto& d : loaded.diagnostics) {
     errors += d.level == chanrules::severity::error;

@@ -1,6 +1,5 @@
-// Load stage: walks the strict YAML tree and fills ruleset_ast, reporting every
-// shape error (unknown key, wrong kind of node, missing required key) with its
-// position.
+// Load stage: walks the strict YAML tree and fills ruleset_ast, reporting every shape error
+// (unknown key, wrong kind of node, missing required key) with its position.
 #include "load/loader.h"
 
 #include <algorithm>
@@ -63,8 +62,7 @@ class loader {
   }
 
  private:
-  // --- helpers
-  // -----------------------------------------------------------------------------
+  // --- helpers -----------------------------------------------------------------------------
   source_pos pos(size_t offset) const { return source_pos{file_, offset}; }
 
   void error(size_t offset, const char* code, std::string message, std::string hint = {},
@@ -146,8 +144,7 @@ class loader {
     return out;
   }
 
-  // --- sections
-  // ----------------------------------------------------------------------------
+  // --- sections ----------------------------------------------------------------------------
   void read_fields(const ynode& n, ruleset_ast& out) {
     if (!expect_kind(n, ynode_kind::map, "'fields'")) return;
     if (n.map_size() == 0) error(n.offset, "E-shape", "'fields' declares no field");
@@ -272,8 +269,7 @@ class loader {
         d.hit = scalar(*v, "'hit'");
         if (d.hit->text != "first" && d.hit->text != "unique")
           error(v->offset, "E-hit-policy", "unknown hit policy '" + d.hit->text + "'",
-                "write 'first' (the first rule that matches wins) or 'unique' "
-                "(at most one rule "
+                "write 'first' (the first rule that matches wins) or 'unique' (at most one rule "
                 "may match, proven when the rule set is loaded)",
                 d.hit->text.size());
       }
@@ -369,21 +365,19 @@ class loader {
 
 std::vector<size_t> map_scalar_offsets(std::string_view source, size_t start,
                                        std::string_view value) {
-  // Greedy alignment: every non-blank byte of the value appears, in order, in
-  // the source (block indicators, quotes, indentation and line breaks are what
-  // gets skipped). Blank bytes of the value map to the position reached so far.
+  // Greedy alignment: every non-blank byte of the value appears, in order, in the source
+  // (block indicators, quotes, indentation and line breaks are what gets skipped). Blank
+  // bytes of the value map to the position reached so far.
   std::vector<size_t> out(value.size() + 1, start);
   size_t s = std::min(start, source.size());
   auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  // A block scalar's value starts on the line after its header ('|' or '>',
-  // indicators and perhaps a comment, which may well repeat words of the
-  // value).
+  // A block scalar's value starts on the line after its header ('|' or '>', indicators and
+  // perhaps a comment, which may well repeat words of the value).
   if (s < source.size() && (source[s] == '|' || source[s] == '>')) {
     size_t eol = source.find('\n', s);
     s = eol == std::string_view::npos ? source.size() : eol + 1;
   }
-  // Between two bytes of the value the source holds at most a quote or an
-  // escape (up to
+  // Between two bytes of the value the source holds at most a quote or an escape (up to
   // "\UXXXXXXXX") besides blanks; looking further would leave the scalar.
   constexpr size_t max_skipped = 10;
   for (size_t i = 0; i < value.size(); ++i) {
@@ -401,8 +395,7 @@ std::vector<size_t> map_scalar_offsets(std::string_view source, size_t start,
       if (!blank(source[p]) && ++skipped > max_skipped) break;
     }
     if (found == std::string_view::npos) {
-      // Escapes in double-quoted scalars can break the alignment: keep the last
-      // good spot.
+      // Escapes in double-quoted scalars can break the alignment: keep the last good spot.
       out[i] = s;
       continue;
     }

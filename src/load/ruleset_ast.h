@@ -1,9 +1,8 @@
-// The rule-set document as written: the output of the load stage, input of the
-// checker.
+// The rule-set document as written: the output of the load stage, input of the checker.
 //
-// Nothing here is interpreted beyond the shape of the document: scalars are
-// kept as the text written with their position, so the checker can read each by
-// the type it turns out to need and point at it when it is wrong.
+// Nothing here is interpreted beyond the shape of the document: scalars are kept as the text
+// written with their position, so the checker can read each by the type it turns out to need
+// and point at it when it is wrong.
 #pragma once
 
 #include <optional>
@@ -17,8 +16,7 @@ namespace chanrules::detail {
 struct located {
   std::string text;
   source_pos pos;
-  bool plain = true;  // written without quotes (bare names may be enum values or
-                      // keywords)
+  bool plain = true;  // written without quotes (bare names may be enum values or keywords)
 };
 
 struct field_decl {
@@ -65,9 +63,8 @@ struct outcome_decl {
 struct rule_decl {
   located id;
   located when;  // the condition text
-  // Source position of every byte of `when.text` (and one past the end), so a
-  // position inside the condition maps back to the file even in folded
-  // multi-line scalars.
+  // Source position of every byte of `when.text` (and one past the end), so a position
+  // inside the condition maps back to the file even in folded multi-line scalars.
   std::vector<size_t> when_offsets;
   outcome_decl then;
 };
