@@ -16,6 +16,14 @@ echo "== ctest (Release)"
 ctest --test-dir build --output-on-failure -j"$jobs"
 echo "== benchmark smoke"
 ./build/bench/bench_classify --benchmark_min_time=0.01 --benchmark_filter=BM_Classify >/dev/null
+# chanrules bench end to end (table, JSON, the gate against that JSON: a wide threshold, as
+# this checks the plumbing, not the machine) and every per-stage benchmark once, briefly.
+./build/src/cli/chanrules bench rules/channel-2009 --generate 20000 --repetitions 2 \
+  --min-time 0.02 --json build/bench-smoke.json >/dev/null
+./build/src/cli/chanrules bench rules/channel-2009 --generate 20000 --repetitions 2 \
+  --min-time 0.02 --baseline build/bench-smoke.json --threshold 90 >/dev/null
+./build/bench/bench_stages --records=2048 --benchmark_min_time=0.01 \
+  --benchmark_filter='^BM_([A-Za-z]+/[a-z0-9]+|Classify/[a-z0-9]+/2048)$' >/dev/null
 
 # --- Python bindings (bindings/python/, docs/bindings.md) -------------------------------
 echo "== Python bindings: pytest with /usr/bin/python3, and a LocalCluster for Dask"
