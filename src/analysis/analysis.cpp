@@ -317,6 +317,7 @@ class solver {
       if ((dom_[offset_[f] + a / 64] >> (a % 64)) & 1) out.push_back(a);
     return out;
   }
+  uint64_t steps() const { return steps_; }
   bool unconstrained(size_t f) const {
     return std::equal(dom_.begin() + static_cast<ptrdiff_t>(offset_[f]),
                       dom_.begin() + static_cast<ptrdiff_t>(offset_[f + 1]),
@@ -649,8 +650,7 @@ class analyzer {
       auto& rules = out[d.decision];
       rules.resize(d.rules.size());
       for (size_t k = 0; k < d.rules.size(); ++k)
-        if (solver_.search([&] { return wins(d, k); }, settings_.max_steps) == answer::yes)
-          rules[k] = example();
+        if (ask([&] { return wins(d, k); }) == answer::yes) rules[k] = example();
     }
     return out;
   }
@@ -667,6 +667,20 @@ class analyzer {
 
  private:
   using answer = solver::answer;
+
+  // One question to the solver, within its own step limit and what is left of the total.
+  template <typename Goal>
+  answer ask(Goal&& goal) {
+    if (spent_ >= settings_.max_total_steps) {
+      out_of_total_ = true;
+      return answer::undecided;
+    }
+    answer a =
+        solver_.search(goal, std::min(settings_.max_steps, settings_.max_total_steps - spent_));
+    spent_ += solver_.steps();
+    if (a == answer::undecided && spent_ >= settings_.max_total_steps) out_of_total_ = true;
+    return a;
+  }
 
   // The rule's condition is T (and a copied value exists).
   tv fires(const compiled_rule& r) {
@@ -693,7 +707,7 @@ class analyzer {
 
   void unreachable_rules(const compiled_decision& d) {
     for (size_t k = 0; k < d.rules.size(); ++k) {
-      answer a = solver_.search([&] { return wins(d, k); }, settings_.max_steps);
+      answer a = ask([&] { return wins(d, k); });
       if (a == answer::yes) continue;
       if (a == answer::undecided) {
         undecided(d, static_cast<int32_t>(k), "whether it can fire");
@@ -708,10 +722,10 @@ class analyzer {
       f.kind = finding_kind::unreachable_rule;
       f.decision = d.decision;
       f.rule = static_cast<int32_t>(k);
-      answer alone = solver_.search([&] { return fires(rule); }, settings_.max_steps);
+      answer alone = ask([&] { return fires(rule); });
       std::string message, hint;
       if (alone == answer::no) {
-        answer cond = solver_.search([&] { return solver_.node(rule.node); }, settings_.max_steps);
+        answer cond = ask([&] { return solver_.node(rule.node); });
         if (cond == answer::no) {
           message = where + " can never fire: its condition is never true";
           hint = "the condition contradicts itself or the fields' declared ranges";
@@ -723,15 +737,13 @@ class analyzer {
       } else {
         for (size_t j = 0; j < k; ++j) {
           const compiled_rule& earlier = d.rules[j];
-          answer both = solver_.search(
-              [&] {
-                tv first = fires(earlier);
-                if (first == F) return F;
-                tv second = fires(rule);
-                if (second == F) return F;
-                return first == T && second == T ? T : Q;
-              },
-              settings_.max_steps);
+          answer both = ask([&] {
+            tv first = fires(earlier);
+            if (first == F) return F;
+            tv second = fires(rule);
+            if (second == F) return F;
+            return first == T && second == T ? T : Q;
+          });
           if (both != answer::no) f.others.push_back(static_cast<uint32_t>(j));
         }
         message = where + " can never fire: every record it matches is decided earlier by " +
@@ -756,7 +768,7 @@ class analyzer {
           if (b == F || b == U) return F;
           return a == T && b == T ? T : Q;
         };
-        answer a = solver_.search(both, settings_.max_steps);
+        answer a = ask(both);
         if (a == answer::no) continue;
         const rule_info& later = info.rules[j];
         if (a == answer::undecided) {
@@ -791,7 +803,7 @@ class analyzer {
       if (!v.known) return Q;
       return v.rule >= classification::by_default ? T : F;
     };
-    answer a = solver_.search(reaches_default, settings_.max_steps);
+    answer a = ask(reaches_default);
     if (a == answer::undecided) {
       undecided(d, -1,
                 info.complete ? "whether every record meets a rule" : "whether the default is used",
@@ -838,10 +850,18 @@ class analyzer {
         rule >= 0 ? "rule '" + info.rules[static_cast<size_t>(rule)].id + "' of '" + info.name + "'"
                   : "decision '" + info.name + "'";
     const source_pos& pos = rule >= 0 ? info.rules[static_cast<size_t>(rule)].pos : info.pos;
-    f.diag = make_diagnostic(level, "W-undecided", pos,
-                             "cannot decide " + what + " for " + subject + " within " +
-                                 std::to_string(settings_.max_steps) + " search steps",
-                             "raise the analysis step limit, or split the decision's conditions");
+    if (out_of_total_) {
+      f.diag = make_diagnostic(level, "W-undecided", pos,
+                               "cannot decide " + what + " for " + subject + ": the analysis has " +
+                                   "used its total budget of " +
+                                   std::to_string(settings_.max_total_steps) + " search steps",
+                               "raise the total step limit to analyse the rest");
+    } else {
+      f.diag = make_diagnostic(level, "W-undecided", pos,
+                               "cannot decide " + what + " for " + subject + " within " +
+                                   std::to_string(settings_.max_steps) + " search steps",
+                               "raise the analysis step limit, or split the decision's conditions");
+    }
     findings_.push_back(std::move(f));
   }
 
@@ -886,6 +906,8 @@ class analyzer {
   std::vector<field_atoms> atoms_;
   solver solver_;
   std::vector<finding> findings_;
+  uint64_t spent_ = 0;         // steps used by all questions so far
+  bool out_of_total_ = false;  // the last undecided answer was for lack of total budget
 };
 
 }  // namespace

@@ -33,7 +33,10 @@ namespace chanrules::detail {
 
 struct analysis_settings {
   // Search steps (partial records tried) per question before answering "cannot decide".
-  uint64_t max_steps = 200'000;
+  uint64_t max_steps = 2'000;
+  // Steps for all questions together, so that a huge rule set's check ends in bounded time;
+  // the questions left when it is spent are answered "cannot decide".
+  uint64_t max_total_steps = 300'000;
   // Only the contracts the decisions declare (`hit: unique`, `complete: true`): what loading
   // checks. Otherwise also unreachable rules and unused defaults (what `check` reports).
   bool contracts_only = false;

@@ -180,6 +180,7 @@ void rule_set::classify(const batch& rows, classification& out) const {
 std::vector<analysis_finding> rule_set::analyze(const analysis_options& options) const {
   detail::analysis_settings settings;
   settings.max_steps = options.max_steps;
+  settings.max_total_steps = options.max_total_steps;
   std::vector<analysis_finding> out;
   for (detail::finding& f : detail::analyze(*program_, settings)) {
     const detail::decision_info& d = program_->m.decisions[f.decision];

@@ -409,7 +409,7 @@ const char* kCheckHelp =
     "  --strict        the analysis' warnings are errors (exit 1)\n"
     "  --no-analysis   load, check and lint only\n"
     "  --max-steps N   search steps per question before the analysis gives up\n"
-    "                  with W-undecided (default 10000)\n";
+    "                  with W-undecided (default 2000)\n";
 
 // Adds the analysis' findings to the load diagnostics. The graph stage's quick lint may
 // already have reported the same unreachable rule: one report per place and code.
@@ -446,7 +446,7 @@ int cmd_check(int argc, char** argv) {
   }
   if (!a.error.empty()) return usage_error("check", a.error);
   if (a.positional.size() != 1) return usage_error("check", "give exactly one RULES path");
-  auto max_steps = whole_number(a.get("--max-steps", "10000"));
+  auto max_steps = whole_number(a.get("--max-steps", "2000"));
   if (!max_steps || *max_steps == 0)
     return usage_error("check", "--max-steps needs a whole number above 0");
   auto loaded = chanrules::rule_set::load(a.positional[0]);
