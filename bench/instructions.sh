@@ -3,6 +3,10 @@
 # Repeatable to the instruction for a given binary and rule set, whatever else the machine
 # does (wall time on a shared 2-core machine varies by +-25 %).
 #
+# Any rule set: records for other rule sets than the 2009 one are generated from its fields
+# (see bench/classify_instructions.cpp). This is the way to count instructions where the
+# machine has no hardware counter for `chanrules bench --instructions` (virtual machines).
+#
 # usage: bench/instructions.sh [BUILD_DIR] [RULES]     (needs valgrind)
 set -euo pipefail
 build="${1:-build}"

@@ -162,6 +162,40 @@ contains "gate: slowed rule set" "$work/out" "more than the 50.0% threshold and 
 run "gate: default threshold" 1 "$bin" bench $slow --generate 20000 "${quick[@]}" --baseline "$work/base.json"
 contains "gate: default threshold" "$work/out" "threshold 10.0%"
 
+# The verdicts, deterministic: baselines made from a real one with classify's records/s per
+# repetition set by hand (and instruction counts added).
+craft() {  # OUT VALUES...
+  python3 - "$work/base.json" "$@" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+out, values = sys.argv[2], [float(v) for v in sys.argv[3:]]
+runs = [b for b in doc["benchmarks"] if b["run_name"] == "classify" and b["run_type"] == "iteration"]
+keep = runs[:len(values)]
+doc["benchmarks"] = [b for b in doc["benchmarks"] if b["run_name"] != "classify"] + keep
+for b, v in zip(keep, values):
+    b["records_per_s"] = v
+    b["instructions_per_record"] = 100.0
+json.dump(doc, open(out, "w"))
+EOF
+}
+craft "$work/fast.json" 1e12 1e12 1e12 1e12 1e12
+run "gate: far slower than a steady baseline" 1 "$bin" bench $rules --generate 2000 "${quick[@]}" --baseline "$work/fast.json"
+contains "gate: far slower than a steady baseline" "$work/out" "FAIL: classify records/s dropped"
+craft "$work/noisy.json" 1e12 1e6 1e11 1e5 1e12
+run "gate: noisy baseline" 0 "$bin" bench $rules --generate 2000 "${quick[@]}" --baseline "$work/noisy.json"
+contains "gate: noisy baseline" "$work/out" "CANNOT JUDGE: classify records/s dropped"
+contains "gate: noisy baseline" "$work/out" "Not failing. Rerun with more repetitions"
+craft "$work/slow.json" 1 1 1
+run "gate: faster than the baseline" 0 "$bin" bench $rules --generate 2000 "${quick[@]}" --baseline "$work/slow.json"
+contains "gate: faster than the baseline" "$work/out" "PASS: classify records/s changed +"
+craft "$work/single.json" 1e12
+run "gate: a single baseline run" 1 "$bin" bench $rules --generate 2000 "${quick[@]}" --baseline "$work/single.json"
+contains "gate: a single baseline run" "$work/out" "(a single run on one side: its noise is unknown"
+# Instruction counts are compared only when both runs have them.
+CHANRULES_NO_PERF_EVENTS=1 run "gate: instructions on one side" 0 "$bin" bench $rules \
+  --generate 2000 "${quick[@]}" --baseline "$work/slow.json" --instructions
+contains "gate: instructions on one side" "$work/out" "instructions/record: only the baseline has them; not compared"
+
 # Baselines that cannot be used.
 echo '{not json' >"$work/broken.json"
 run "baseline not json" 1 "$bin" bench $rules --baseline "$work/broken.json"
