@@ -9,6 +9,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # chanrules bench reads Google Benchmark JSON baselines.
   nlohmann-json3-dev
+  # The scaling plot of docs/performance.md (bench/plot_scaling.py, with /usr/bin/python3).
+  python3-matplotlib
   graphviz fonts-wqy-microhei python3
   # Python bindings (bindings/python/): pybind11, and pandas, NumPy and Dask for Debian's
   # /usr/bin/python3.

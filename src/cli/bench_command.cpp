@@ -624,6 +624,9 @@ int run_bench(int argc, char** argv) {
   size_t heap2 = heap_in_use();
   classification result = rules.classify(filled);
   const size_t result_bytes = heap_in_use() - std::min(heap2, heap_in_use());
+  // Allocators other than glibc's (AddressSanitizer's, for one) leave mallinfo2 at zero:
+  // then the memory figures are unknown rather than 0 bytes.
+  const bool memory_known = batch_bytes > 0;
   double rules_tried = 0;
   {
     std::string why;
@@ -677,7 +680,7 @@ int run_bench(int argc, char** argv) {
       }
       benchmark::DoNotOptimize(again.rules.get());
     }
-    state.counters["rule_set_bytes"] = static_cast<double>(rule_set_bytes);
+    if (memory_known) state.counters["rule_set_bytes"] = static_cast<double>(rule_set_bytes);
   })->Unit(benchmark::kMillisecond);
 
   batch scratch(rules, rows);
@@ -694,7 +697,7 @@ int run_bench(int argc, char** argv) {
     const double done = static_cast<double>(state.iterations()) * static_cast<double>(rows);
     state.SetItemsProcessed(static_cast<int64_t>(done));
     state.counters["records_per_s"] = benchmark::Counter(done, benchmark::Counter::kIsRate);
-    state.counters["bytes_per_record"] = static_cast<double>(batch_bytes) / rows;
+    if (memory_known) state.counters["bytes_per_record"] = static_cast<double>(batch_bytes) / rows;
   })->Unit(benchmark::kMillisecond);
 
   benchmark::RegisterBenchmark("classify", [&](benchmark::State& state) {
@@ -709,8 +712,9 @@ int run_bench(int argc, char** argv) {
       state.counters["instructions_per_record"] = static_cast<double>(counter.stop()) / done;
     state.SetItemsProcessed(static_cast<int64_t>(done));
     state.counters["records_per_s"] = benchmark::Counter(done, benchmark::Counter::kIsRate);
-    state.counters["bytes_per_record"] =
-        static_cast<double>(batch_bytes + result_bytes) / static_cast<double>(rows);
+    if (memory_known)
+      state.counters["bytes_per_record"] =
+          static_cast<double>(batch_bytes + result_bytes) / static_cast<double>(rows);
   })->Unit(benchmark::kMillisecond);
 
   std::ostringstream json_text;
@@ -746,6 +750,7 @@ int run_bench(int argc, char** argv) {
                                                  : static_cast<double>(batch_bytes + result_bytes);
       memory = fixed(bytes / r, 0) + " B/record";
     }
+    if (!memory_known) memory = "n/a";
     std::snprintf(line, sizeof line, "%-10s %12s %12s %11s %18s %7s\n", name,
                   seconds_text(t.median).c_str(), per_s.c_str(), ns.c_str(), memory.c_str(),
                   cv.c_str());
@@ -756,6 +761,8 @@ int run_bench(int argc, char** argv) {
          "a reused result (memory: batch + result)\n"
       << "rules tried per record: " << fixed(rules_tried, 1)
       << " (mean over a sample, as explain() tries them: up to the rule that fires)\n";
+  if (!memory_known)
+    out << "memory: n/a (the allocator in use does not report its use through mallinfo2)\n";
   if (o.instructions) {
     if (counting) {
       stats i = summarise(collector.values("classify", "instructions_per_record"));
