@@ -7,7 +7,7 @@ Writes OUT_DIR/ruleset.yaml and its list files (OUT_DIR/lists/*.csv). The rule s
 (so it never contradicts itself) and holds for a few percent of records, so a typical record
 falls through most of each decision's chain (the 1,000-rule set: about 600 rules tried per
 record; the executor stops a chain only when no record of a vector is left). Random
-conditions can still make a rule shadowed by earlier ones (`W-unreachable`, 2 of 1,000).
+conditions can still make a rule shadowed by earlier ones (`W-unreachable`, 3 of 1,000).
 
 What it holds, for `--rules R --decisions D --list-size L --aliases A`:
   - 14 fields: enum (unordered and ordered), integer (bounded and open), decimal (with a
