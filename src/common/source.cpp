@@ -2,6 +2,7 @@
 #include "common/source.h"
 
 #include <algorithm>
+#include <array>
 
 namespace chanrules {
 
@@ -117,9 +118,26 @@ bool has_errors(const std::vector<diagnostic>& diagnostics) {
 
 namespace detail {
 
-void append_json_string(std::string& out, std::string_view s) {
+namespace {
+// Bytes a JSON string cannot hold as they are: control characters, '"' and '\'.
+constexpr auto json_special = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[static_cast<size_t>(c)] = true;
+  t['"'] = t['\\'] = true;
+  return t;
+}();
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view text) {
   out += '"';
-  for (unsigned char c : s) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t run = 0;  // start of the bytes not yet appended
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char c = s[i];
+    if (!json_special[c]) continue;
+    out.append(text.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -136,17 +154,15 @@ void append_json_string(std::string& out, std::string_view s) {
       case '\t':
         out += "\\t";
         break;
-      default:
-        if (c < 0x20) {
-          static const char* hex = "0123456789abcdef";
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
+      default: {
+        static const char* hex = "0123456789abcdef";
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      }
     }
   }
+  out.append(text.data() + run, n - run);
   out += '"';
 }
 

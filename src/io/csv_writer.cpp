@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/source.h"
 #include "io/csv_scan.h"
 
 namespace chanrules::io {
@@ -176,52 +177,9 @@ void append_csv_field(std::string& out, std::string_view field, bool excel_safe)
   out += '"';
 }
 
-namespace {
-// Bytes a JSON string cannot hold as they are: control characters, '"' and '\'.
-constexpr auto json_special = [] {
-  std::array<bool, 256> t{};
-  for (int c = 0; c < 0x20; ++c) t[static_cast<size_t>(c)] = true;
-  t['"'] = t['\\'] = true;
-  return t;
-}();
-}  // namespace
-
+// One JSON escaper for the whole library (common/source.h).
 void append_json_string(std::string& out, std::string_view text) {
-  out += '"';
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  const size_t n = text.size();
-  size_t run = 0;  // start of the bytes not yet appended
-  for (size_t i = 0; i < n; ++i) {
-    unsigned char c = s[i];
-    if (!json_special[c]) continue;
-    out.append(text.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default: {
-        static const char* hex = "0123456789abcdef";
-        out += "\\u00";
-        out += hex[c >> 4];
-        out += hex[c & 15];
-      }
-    }
-  }
-  out.append(text.data() + run, n - run);
-  out += '"';
+  chanrules::detail::append_json_string(out, text);
 }
 
 // ---- atomic_file_writer ----
