@@ -185,7 +185,7 @@ const bad_case bad_cases[] = {
     {"a is present", 5, 7, "expected 'missing' or 'not missing' after 'is', found 'present'",
      nullptr},
     {"a is not there", 9, 5, "expected 'missing' after 'is not', found 'there'", nullptr},
-    {"a not x", 6, 1, "expected 'in' or 'between' after 'not', found 'x'", nullptr},
+    {"a not x", 6, 1, "expected 'in', 'between' or 'contains' after 'not', found 'x'", nullptr},
     {"(a == 1", 0, 1, "unclosed '('", "add the missing ')'"},
     {"(a) and ((b == \")\")", 8, 1, "unclosed '('", nullptr},
     {"(a == 1 b)", 8, 1, "expected 'and', 'or' or ')', found 'b'", nullptr},

@@ -80,7 +80,13 @@ struct explanation {
     std::string outcome;  // "" when none
     std::string rule_id;  // rule that fired, "default", or ""
     std::vector<std::string> missing_fields;
-    std::vector<rule_trace> rules;  // the rules tried, in order, up to the one that fired
+    // The rules tried, in order, up to the one that fired. Under `hit: priority` (and
+    // collect min/max) they are tried by the rank of their outcome; under `hit: collect`
+    // every rule is tried, and every rule that holds is marked as fired.
+    std::vector<rule_trace> rules;
+    // "priority", "collect", "collect count", "collect min" or "collect max"; "" for first
+    // and unique (rules tried as written, up to the first that holds).
+    std::string hit;
   };
   std::vector<std::string> problems;  // values that could not be read
   // In evaluation order; helper decisions (output: false) appear only when a rule needed

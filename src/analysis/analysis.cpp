@@ -4,6 +4,7 @@
 #include <chanrules/result.h>
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 #include <map>
 #include <set>
@@ -553,6 +554,7 @@ class solver {
     const compiled_decision& d = *plan_of_[decision];
     std::vector<uint64_t>& can = possible_[decision];
     std::fill(can.begin(), can.end(), 0);
+    if (d.gathers) return eval_gathered(d);
     bool certain = true;  // every earlier rule is known not to fire
     for (size_t r = 0; r < d.rules.size(); ++r) {
       const compiled_rule& cr = d.rules[r];
@@ -581,6 +583,31 @@ class solver {
     }
     if (!d.fallback || add_outcomes(*d.fallback, can)) can[0] |= 1;  // no outcome
     return unknown(decision);
+  }
+
+  // hit: collect with a list or a count: known once every rule's condition is; until then
+  // any value is possible (a set is opaque to the search, which still splits the fields its
+  // rules read).
+  value eval_gathered(const compiled_decision& d) {
+    uint32_t set = 0;
+    uint16_t first = classification::no_rule;
+    bool known = true;
+    for (const compiled_rule& cr : d.rules) {
+      tv c = node(cr.node);
+      if (c == Q) known = false;
+      if (c != T) continue;
+      set |= 1u << cr.then.code;
+      if (first == classification::no_rule) first = cr.index;
+    }
+    if (known) {
+      if (d.counts) return {true, static_cast<uint16_t>(std::popcount(set)), first};
+      if (set) return {true, static_cast<uint16_t>(set), first};
+      if (d.fallback) return {true, d.fallback->code, classification::by_default};
+      return {true, no_code, classification::no_rule};
+    }
+    std::vector<uint64_t>& can = possible_[d.decision];
+    std::fill(can.begin(), can.end(), ~uint64_t{0});
+    return unknown(d.decision);
   }
 
   value unknown(uint32_t decision) const {
@@ -650,7 +677,7 @@ class analyzer {
       auto& rules = out[d.decision];
       rules.resize(d.rules.size());
       for (size_t k = 0; k < d.rules.size(); ++k)
-        if (ask([&] { return wins(d, k); }) == answer::yes) rules[k] = example();
+        if (ask([&] { return wins(d, k); }) == answer::yes) rules[d.rules[k].index] = example();
     }
     return out;
   }
@@ -692,10 +719,11 @@ class analyzer {
     return Q;
   }
 
-  // Rule k fires and no earlier rule does (the rule wins for this record).
+  // Rule k (of the chain d.rules) fires and no earlier rule does (the rule wins for this
+  // record). A collecting decision takes every rule that fires.
   tv wins(const compiled_decision& d, size_t k) {
     tv own = fires(d.rules[k]);
-    if (own == F) return F;
+    if (own == F || d.gathers) return own;
     bool pending = own == Q;
     for (size_t j = 0; j < k; ++j) {
       tv other = fires(d.rules[j]);
@@ -709,19 +737,19 @@ class analyzer {
     for (size_t k = 0; k < d.rules.size(); ++k) {
       answer a = ask([&] { return wins(d, k); });
       if (a == answer::yes) continue;
+      const compiled_rule& rule = d.rules[k];
       if (a == answer::undecided) {
-        undecided(d, static_cast<int32_t>(k), "whether it can fire");
+        undecided(d, static_cast<int32_t>(rule.index), "whether it can fire");
         continue;
       }
       // Why: never true by itself, nothing to copy, or earlier rules take its records.
-      const compiled_rule& rule = d.rules[k];
-      const rule_info& info = p_.m.decisions[d.decision].rules[k];
+      const rule_info& info = p_.m.decisions[d.decision].rules[rule.index];
       const std::string where =
           "rule '" + info.id + "' of '" + p_.m.decisions[d.decision].name + "'";
       finding f;
       f.kind = finding_kind::unreachable_rule;
       f.decision = d.decision;
-      f.rule = static_cast<int32_t>(k);
+      f.rule = static_cast<int32_t>(rule.index);
       answer alone = ask([&] { return fires(rule); });
       std::string message, hint;
       if (alone == answer::no) {
@@ -744,9 +772,11 @@ class analyzer {
             if (second == F) return F;
             return first == T && second == T ? T : Q;
           });
-          if (both != answer::no) f.others.push_back(static_cast<uint32_t>(j));
+          if (both != answer::no) f.others.push_back(earlier.index);
         }
-        message = where + " can never fire: every record it matches is decided earlier by " +
+        message = where + " can never fire: every record it matches is decided " +
+                  (p_.m.decisions[d.decision].ranked() ? "by better-ranked outcomes of "
+                                                       : "earlier by ") +
                   rule_list(d.decision, f.others);
         hint = "reorder the rules, narrow the earlier ones, or remove this rule";
       }

@@ -6,6 +6,7 @@
 #include <chanrules/rule_set.h>
 
 #include <algorithm>
+#include <bit>
 
 #include "common/source.h"
 #include "exec/batch_impl.h"
@@ -228,7 +229,15 @@ class row_interpreter {
     out.name = d.name;
     std::vector<uint32_t> missing_fields, inherited;
     bool decided = false;
-    for (const rule_info& r : d.rules) {
+    if (d.hit == hit_policy::priority) out.hit = "priority";
+    if (d.hit == hit_policy::collect) {
+      static const char* const names[] = {"collect", "collect count", "collect min", "collect max"};
+      out.hit = names[static_cast<int>(d.aggregate)];
+    }
+    const bool gathers = d.gathers();
+    uint32_t gathered = 0;  // items of the rules that hold (gathering decisions)
+    for (uint32_t index : d.trial_order()) {
+      const rule_info& r = d.rules[index];
       explanation::rule_trace trace;
       trace.id = r.id;
       trace.condition = r.when_text;
@@ -240,7 +249,11 @@ class row_interpreter {
         for (uint32_t f : r.missable_fields)
           if (!field_valid(f)) missing_fields.push_back(f);
       }
-      if (result == tri::t) {
+      if (result == tri::t && gathers) {
+        trace.fired = true;
+        gathered |= 1u << r.then.code;
+        if (out.rule_id.empty()) out.rule_id = r.id;
+      } else if (result == tri::t) {
         uint16_t code = r.then.code;
         if (r.then.from) {
           value src = get(r.then.source);
@@ -260,6 +273,16 @@ class row_interpreter {
       }
       out.rules.push_back(std::move(trace));
       if (decided) break;
+    }
+    if (gathers) {
+      const bool counts = d.aggregate == collect_aggregate::count;
+      if (gathered != 0 || counts) {
+        const uint16_t code = counts ? static_cast<uint16_t>(std::popcount(gathered))
+                                     : static_cast<uint16_t>(gathered);
+        decided_[di] = code;
+        out.outcome = d.outcomes.labels[code];
+        decided = true;
+      }
     }
     if (!decided && d.fallback) {
       uint16_t code = d.fallback->code;
@@ -352,6 +375,10 @@ std::string explanation::to_text() const {
       for (const auto& f : d.missing_fields) out += " " + f;
     }
     out += "\n";
+    if (d.hit == "collect" || d.hit == "collect count")
+      out += "  (hit: " + d.hit + ": every rule tried; * marks each that holds)\n";
+    else if (!d.hit.empty())
+      out += "  (hit: " + d.hit + ": rules tried by the rank of their outcome)\n";
     for (const auto& r : d.rules) {
       out += "  " + std::string(r.fired ? "* " : "  ") + r.id + ": " + r.result + "  (" +
              one_line(r.condition) + ")\n";
@@ -379,6 +406,10 @@ std::string explanation::to_json() const {
     append_json_string(out, d.outcome);
     out += ",\"rule\":";
     append_json_string(out, d.rule_id);
+    if (!d.hit.empty()) {
+      out += ",\"hit\":";
+      append_json_string(out, d.hit);
+    }
     out += ",\"missing\":[";
     for (size_t j = 0; j < d.missing_fields.size(); ++j) {
       if (j) out += ',';

@@ -88,6 +88,20 @@ const std::string& model::name_of(value_ref ref) const {
   return fields[0].name;
 }
 
+std::vector<uint32_t> decision_info::trial_order() const {
+  std::vector<uint32_t> order(rules.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (!ranked()) return order;
+  // Ranked decisions give constants only (the checker refuses `from`): outcomes listed
+  // first rank first, except for collect max.
+  const bool descending = hit == hit_policy::collect && aggregate == collect_aggregate::max;
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    uint16_t ca = rules[a].then.code, cb = rules[b].then.code;
+    return descending ? ca > cb : ca < cb;
+  });
+  return order;
+}
+
 namespace {
 
 bool is_identifier(std::string_view s) {
@@ -474,7 +488,12 @@ class checker {
       info.name = d.name.text;
       info.description = d.description;
       info.output = d.output;
-      info.hit = d.hit && d.hit->text == "unique" ? hit_policy::unique : hit_policy::first;
+      if (d.hit && d.hit->text == "unique") info.hit = hit_policy::unique;
+      if (d.hit && d.hit->text == "priority") info.hit = hit_policy::priority;
+      if (d.hit && d.hit->text == "collect") info.hit = hit_policy::collect;
+      if (d.aggregate && d.aggregate->text == "count") info.aggregate = collect_aggregate::count;
+      if (d.aggregate && d.aggregate->text == "min") info.aggregate = collect_aggregate::min;
+      if (d.aggregate && d.aggregate->text == "max") info.aggregate = collect_aggregate::max;
       info.complete = d.complete.has_value();
       info.pos = d.name.pos;
       for (const located& o : d.outcomes) {
@@ -485,6 +504,13 @@ class checker {
         }
         info.outcomes.add(o.text);
       }
+      if (info.ranked() && d.outcomes.empty())
+        error(d.hit->pos, "E-hit-policy",
+              "'" + info.name +
+                  "' ranks its outcomes by their order in 'outcomes', which it "
+                  "does not declare",
+              "list every outcome, best first: outcomes: [...]", d.hit->text.size());
+      if (info.gathers()) gathered_domain(d, info);
     }
     // Fixpoint: a decision's domain holds its constants and the labels of what it copies
     // `from`. Domains only grow, so this ends after at most #decisions + 1 rounds.
@@ -492,7 +518,7 @@ class checker {
       bool changed = false;
       for (size_t i = 0; i < ast_.decisions.size(); ++i) {
         const decision_decl& d = ast_.decisions[i];
-        if (!d.outcomes.empty()) continue;
+        if (!d.outcomes.empty() || m_.decisions[i].gathers()) continue;
         domain& dom = m_.decisions[i].outcomes;
         size_t before = dom.size();
         auto take = [&](const outcome_decl& o) {
@@ -511,6 +537,90 @@ class checker {
       }
       if (!changed) break;
     }
+  }
+
+  // A collecting decision's values are sets (or counts) of the outcomes its rules give: the
+  // items, declared by `outcomes` or the rules' constants in order of first appearance.
+  void gathered_domain(const decision_decl& d, decision_info& info) {
+    info.items = std::move(info.outcomes);
+    info.outcomes = domain{};
+    if (d.outcomes.empty())
+      for (const rule_decl& r : d.rules)
+        if (!r.then.from && !r.then.text.text.empty()) info.items.add(r.then.text.text);
+    const size_t n = info.items.size();
+    if (info.aggregate == collect_aggregate::count) {
+      for (size_t c = 0; c <= n; ++c) info.outcomes.add(std::to_string(c));
+      info.outcomes.ordered = true;
+      return;
+    }
+    if (n > max_collected_items) {
+      error(d.hit->pos, "E-limit",
+            "'" + info.name + "' collects " + std::to_string(n) + " distinct outcomes; 'hit: " +
+                "collect' takes at most " + std::to_string(max_collected_items),
+            "split it into several decisions, or count them with 'aggregate: count'",
+            d.hit->text.size());
+      return;
+    }
+    for (const std::string& label : info.items.labels)
+      if (label.find(';') != std::string::npos) {
+        error(d.name.pos, "E-outcome",
+              "'" + label + "' contains ';', which separates the outcomes that '" + info.name +
+                  "' collects",
+              "rename the outcome");
+        return;
+      }
+    // Code = bit set; 0 (the empty set) is never a value: no rule matched means the default.
+    for (uint32_t set = 0; set < (1u << n); ++set) {
+      std::string label;
+      for (uint32_t i = 0; i < n; ++i)
+        if (set & (1u << i)) {
+          if (!label.empty()) label += ';';
+          label += info.items.labels[i];
+        }
+      info.outcomes.add(label);
+    }
+    // A default that is not an item is one more value, after the sets.
+    if (d.fallback && !d.fallback->from && !d.fallback->text.text.empty() &&
+        !info.items.find(d.fallback->text.text))
+      info.outcomes.add(d.fallback->text.text);
+  }
+
+  // Outcomes of rules (and defaults) of the policies that allow constants only.
+  std::optional<outcome> check_gathered_outcome(const outcome_decl& o, const decision_info& d,
+                                                bool is_default) {
+    const char* policy = d.hit == hit_policy::priority ? "priority" : "collect";
+    if (o.from) {
+      error(o.text.pos, "E-hit-policy",
+            std::string("a 'hit: ") + policy + "' decision " + (d.ranked() ? "ranks" : "collects") +
+                " constant outcomes; '" + d.name + "' cannot take one 'from' " + o.text.text,
+            "write the outcome as a constant, or use 'hit: first'", o.text.text.size());
+      return std::nullopt;
+    }
+    if (d.ranked()) return check_outcome(o, d, 0);
+    if (is_default && d.aggregate == collect_aggregate::count) {
+      error(o.text.pos, "E-hit-policy",
+            "'" + d.name + "' counts its matching outcomes, so it has no default",
+            "no matching rule gives the count 0; remove 'default'", o.text.text.size());
+      return std::nullopt;
+    }
+    outcome out;
+    auto item = d.items.find(o.text.text);
+    if (is_default) {
+      // The set holding just that item, or the default's own value after the sets.
+      auto code = item ? std::optional<uint16_t>(static_cast<uint16_t>(1u << *item))
+                       : d.outcomes.find(o.text.text);
+      if (!code) return std::nullopt;  // an empty label, or beyond the limit: reported already
+      out.code = *code;
+      return out;
+    }
+    if (!item) {
+      error(o.text.pos, "E-outcome",
+            "'" + o.text.text + "' is not one of the declared outcomes of '" + d.name + "'",
+            "declared: " + join_labels(d.items), o.text.text.size());
+      return std::nullopt;
+    }
+    out.code = *item;
+    return out;
   }
 
   std::optional<outcome> check_outcome(const outcome_decl& o, const decision_info& d,
@@ -540,6 +650,13 @@ class checker {
     }
     if (ref->kind == source_kind::decision && ref->index == self) {
       error(o.text.pos, "E-cycle", "decision '" + d.name + "' takes its outcome from itself", {},
+            o.text.text.size());
+      return std::nullopt;
+    }
+    if (ref->kind == source_kind::decision && m_.decisions[ref->index].collects_set()) {
+      error(o.text.pos, "E-type",
+            "'" + o.text.text + "' collects a set of outcomes, which 'from' cannot copy",
+            "test it with 'contains' instead: when: " + o.text.text + " contains ...",
             o.text.text.size());
       return std::nullopt;
     }
@@ -604,7 +721,11 @@ class checker {
                   "rule id '" + r.id.text + "' is used twice in decision '" + info.name + "'",
                   "results name the rule that fired by its id; make ids unique", r.id.text.size());
         if (auto c = check_condition(r)) rule.cond = std::move(*c);
-        if (auto o = check_outcome(r.then, info, di)) rule.then = std::move(*o);
+        if (info.gathers() || info.ranked()) {
+          if (auto o = check_gathered_outcome(r.then, info, false)) rule.then = std::move(*o);
+        } else if (auto o = check_outcome(r.then, info, di)) {
+          rule.then = std::move(*o);
+        }
         std::set<uint32_t> missable;
         for (const cond_node& n : rule.cond.nodes)
           if (n.kind == cond_kind::pred && m_.predicates[n.pred].missing_field >= 0)
@@ -612,7 +733,9 @@ class checker {
         rule.missable_fields.assign(missable.begin(), missable.end());
         info.rules.push_back(std::move(rule));
       }
-      if (d.fallback) {
+      if (d.fallback && info.gathers()) {
+        if (auto o = check_gathered_outcome(*d.fallback, info, true)) info.fallback = *o;
+      } else if (d.fallback) {
         if (auto o = check_outcome(*d.fallback, info, di)) info.fallback = std::move(*o);
       }
     }
@@ -699,6 +822,17 @@ class checker {
     value_type type = m_.type_of(*ref);
     const std::string& name = n.operand;
 
+    const bool set_valued =
+        ref->kind == source_kind::decision && m_.decisions[ref->index].collects_set();
+    if (n.kind == expr::node_kind::contains) return check_contains(r, n, std::move(p));
+    if (set_valued && n.kind != expr::node_kind::is_missing) {
+      cond_error(r, n.span, "E-type",
+                 "'" + name +
+                     "' collects a set of outcomes (hit: collect); test it with "
+                     "'contains'",
+                 "e.g. " + name + " contains " + m_.decisions[ref->index].items.labels.front());
+      return std::nullopt;
+    }
     if (n.kind == expr::node_kind::is_missing) {
       p.kind = pred_kind::is_missing;
       p.negated = n.negated;
@@ -879,6 +1013,34 @@ class checker {
     return std::nullopt;
   }
 
+  // `D contains X`: D's set holds X, i.e. D's value is one of the sets with X's bit.
+  std::optional<uint32_t> check_contains(const rule_decl& r, const expr::node& n, predicate p) {
+    const std::string& name = n.operand;
+    if (p.subject.kind != source_kind::decision || !m_.decisions[p.subject.index].collects_set()) {
+      cond_error(r, n.span, "E-type",
+                 "'contains' tests a decision that collects a set of outcomes (hit: collect); '" +
+                     name + "' is " + to_string(m_.type_of(p.subject)),
+                 "compare it with == or in [...]");
+      return std::nullopt;
+    }
+    const decision_info& d = m_.decisions[p.subject.index];
+    const expr::literal& lit = n.literals[0];
+    auto item = lit.kind == expr::literal_kind::name || lit.kind == expr::literal_kind::string
+                    ? d.items.find(lit.text)
+                    : std::nullopt;
+    if (!item) {
+      cond_error(r, lit.span, "E-not-in-domain",
+                 "'" + lit.text + "' is not an outcome that '" + name + "' collects",
+                 "it collects: " + join_labels(d.items));
+      return std::nullopt;
+    }
+    p.kind = pred_kind::code_in_set;
+    p.negated = n.negated;
+    for (uint32_t set = 1; set < (1u << d.items.size()); ++set)
+      if (set & (1u << *item)) p.codes.push_back(static_cast<uint16_t>(set));
+    return intern(std::move(p));
+  }
+
   int missing_field_of(value_ref ref) const {
     uint32_t f;
     switch (ref.kind) {
@@ -950,6 +1112,17 @@ class checker {
         return std::nullopt;
       }
       return static_cast<uint16_t>(lit.text == "true" ? 1 : 0);
+    }
+    const bool is_count = ref.kind == source_kind::decision &&
+                          m_.decisions[ref.index].hit == hit_policy::collect &&
+                          m_.decisions[ref.index].aggregate == collect_aggregate::count;
+    if (is_count && lit.kind == expr::literal_kind::number) {
+      if (auto code = dom->find(lit.text)) return code;
+      cond_error(r, lit.span, "E-not-in-domain",
+                 "'" + name + "' counts at most " + std::to_string(dom->size() - 1) +
+                     " outcomes, so it is never " + lit.text,
+                 "its values are: " + join_labels(*dom));
+      return std::nullopt;
     }
     if (lit.kind == expr::literal_kind::number || lit.kind == expr::literal_kind::date ||
         lit.kind == expr::literal_kind::boolean) {
@@ -1037,10 +1210,15 @@ class checker {
           tc.expect.emplace_back(*d, no_code);
           continue;
         }
-        auto code = m_.decisions[*d].outcomes.find(v.text);
+        auto code = m_.decisions[*d].collects_set() ? collected_set(m_.decisions[*d], v.text)
+                                                    : m_.decisions[*d].outcomes.find(v.text);
         if (!code) {
           error(v.pos, "E-not-in-domain", "'" + v.text + "' is not an outcome of '" + k.text + "'",
-                "outcomes: " + join_labels(m_.decisions[*d].outcomes), v.text.size());
+                m_.decisions[*d].collects_set()
+                    ? "write the outcomes it collects, ';'-separated: " +
+                          join_labels(m_.decisions[*d].items)
+                    : "outcomes: " + join_labels(m_.decisions[*d].outcomes),
+                v.text.size());
           continue;
         }
         tc.expect.emplace_back(*d, *code);
@@ -1086,6 +1264,24 @@ class checker {
       }
       m_.tests.push_back(std::move(tc));
     }
+  }
+
+  // An expected set of collected outcomes, written "A;B" in any order (or the default's label).
+  static std::optional<uint16_t> collected_set(const decision_info& d, const std::string& text) {
+    if (auto code = d.outcomes.find(text)) return code;
+    uint32_t set = 0;
+    size_t begin = 0;
+    while (begin <= text.size()) {
+      size_t end = std::min(text.find(';', begin), text.size());
+      std::string_view label = std::string_view(text).substr(begin, end - begin);
+      while (!label.empty() && label.front() == ' ') label.remove_prefix(1);
+      while (!label.empty() && label.back() == ' ') label.remove_suffix(1);
+      auto item = d.items.find(label);
+      if (!item) return std::nullopt;
+      set |= 1u << *item;
+      begin = end + 1;
+    }
+    return static_cast<uint16_t>(set);
   }
 
   const ruleset_ast& ast_;

@@ -155,9 +155,23 @@ struct rule_info {
 };
 
 enum class hit_policy : uint8_t {
-  first,   // the first rule that matches wins (rules may overlap)
-  unique,  // at most one rule can match any record: proven by the analysis at load
+  first,     // the first rule that matches wins (rules may overlap)
+  unique,    // at most one rule can match any record: proven by the analysis at load
+  priority,  // of the rules that match, the one whose outcome is listed first in `outcomes`
+  collect,   // every rule that matches contributes its outcome (see collect_aggregate)
 };
+
+// What `hit: collect` makes of the outcomes of the rules that match.
+enum class collect_aggregate : uint8_t {
+  list,   // the set of them: the value is a set of items (code = bit set over item codes)
+  count,  // how many distinct ones: the value is "0".."n" (code = the count)
+  min,    // the one listed first in `outcomes` (the same as hit: priority)
+  max,    // the one listed last in `outcomes`
+};
+
+// `hit: collect` lists at most this many distinct outcomes, so that a set of them is a
+// 16-bit code like every other value (4,096 sets).
+inline constexpr size_t max_collected_items = 12;
 
 struct decision_info {
   std::string name;
@@ -167,10 +181,37 @@ struct decision_info {
   // Every record must be decided by a rule (never the default or nothing): proven by the
   // analysis at load.
   bool complete = false;
+  collect_aggregate aggregate = collect_aggregate::list;  // hit: collect only
+  // The decision's values. For `hit: collect` with a list or a count, the values are sets or
+  // counts of the outcomes its rules give, which are then `items` (a rule's then.code is an
+  // item code): a set's code is its bit set (bit i: item i) and its label the items' labels
+  // joined by ';' in item order; a count's code is the count and its label the number.
   domain outcomes;
+  domain items;
   std::vector<rule_info> rules;
   std::optional<outcome> fallback;
   source_pos pos;
+
+  // Every rule is tried, and the outcomes of all that match make the value (collect with a
+  // list or a count).
+  bool gathers() const {
+    return hit == hit_policy::collect &&
+           (aggregate == collect_aggregate::list || aggregate == collect_aggregate::count);
+  }
+  bool collects_set() const {
+    return hit == hit_policy::collect && aggregate == collect_aggregate::list;
+  }
+  // Priority, collect min and collect max: the best-ranked matching outcome wins. Their rules
+  // give constants, so this is a first-hit over the rules sorted by the rank of their outcome
+  // (see trial_order).
+  bool ranked() const {
+    return hit == hit_policy::priority ||
+           (hit == hit_policy::collect &&
+            (aggregate == collect_aggregate::min || aggregate == collect_aggregate::max));
+  }
+  // Rule indices in the order a first-hit chain tries them: as written, or for a ranked
+  // decision by rank of outcome (ties: as written).
+  std::vector<uint32_t> trial_order() const;
 };
 
 struct test_case {

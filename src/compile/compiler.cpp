@@ -130,8 +130,12 @@ program compile(model m) {
     const decision_info& info = mm.decisions[d];
     compiled_decision cd;
     cd.decision = d;
-    for (const rule_info& r : info.rules) {
+    cd.gathers = info.gathers();
+    cd.counts = cd.gathers && info.aggregate == collect_aggregate::count;
+    for (uint32_t index : info.trial_order()) {
+      const rule_info& r = info.rules[index];
       compiled_rule cr;
+      cr.index = static_cast<uint16_t>(index);
       cr.node = interner.add(r.cond);
       cr.then = r.then;
       cr.missable_fields = r.missable_fields;
@@ -269,9 +273,13 @@ std::string program::dump() const {
       if (o.from) return "from " + m.name_of(o.source);
       return d.outcomes.labels[o.code];
     };
-    for (size_t i = 0; i < cd.rules.size(); ++i)
-      out << "    " << d.rules[i].id << ": n" << cd.rules[i].node << " -> "
-          << show(cd.rules[i].then) << "\n";
+    if (cd.gathers)
+      out << (cd.counts ? "    (counts every match)\n" : "    (collects every match)\n");
+    else if (d.ranked())
+      out << "    (tried by rank of outcome)\n";
+    for (const compiled_rule& cr : cd.rules)
+      out << "    " << d.rules[cr.index].id << ": n" << cr.node << " -> "
+          << (cd.gathers ? d.items.labels[cr.then.code] : show(cr.then)) << "\n";
     if (cd.fallback) out << "    default -> " << show(*cd.fallback) << "\n";
   }
   for (const key_index& k : key_indexes) {

@@ -43,14 +43,21 @@ struct compiled_node {
 };
 
 struct compiled_rule {
-  uint32_t node = 0;  // root condition node
-  outcome then;
+  uint32_t node = 0;   // root condition node
+  uint16_t index = 0;  // the rule's index in its decision (results name rules by it)
+  outcome then;        // for a gathering decision, then.code is an item code
   std::vector<uint32_t> missable_fields;  // field indices that can make it unknown
 };
 
 struct compiled_decision {
   uint32_t decision = 0;  // index in model::decisions
+  // Rules in the order they are tried (decision_info::trial_order): a ranked decision (hit:
+  // priority, collect min/max) is a first-hit chain over its rules sorted by rank.
   std::vector<compiled_rule> rules;
+  // hit: collect with a list or count: every rule is tried and the value is made of all the
+  // outcomes that match (see decision_info).
+  bool gathers = false;
+  bool counts = false;
   std::optional<outcome> fallback;
 };
 

@@ -358,6 +358,7 @@ class executor {
       any |= active[w];
     }
     if (!any) return;
+    if (d.gathers) return gather(d, active);
     uint16_t* outcome = vec_outcomes_[decision].data();
     uint16_t* rule = vec_rules_[decision].data();
     uint64_t* missing = vec_missing_[decision].data();
@@ -373,7 +374,7 @@ class executor {
         if (!from) {
           // A constant: one masked store of 64 rows, or one store per row when few hit.
           fill_rows(outcome + w * 64, hit, cr.then.code, w);
-          fill_rows(rule + w * 64, hit, static_cast<uint16_t>(r), w);
+          fill_rows(rule + w * 64, hit, cr.index, w);
         } else {
           for (uint64_t h = hit; h; h &= h - 1) {
             size_t i = w * 64 + static_cast<size_t>(std::countr_zero(h));
@@ -383,7 +384,7 @@ class executor {
               continue;
             }
             outcome[i] = cr.then.remap[src];
-            rule[i] = static_cast<uint16_t>(r);
+            rule[i] = cr.index;
             if (cr.then.source.kind == source_kind::decision)
               inherit_missing(cr.then.source, i, missing);
           }
@@ -413,6 +414,45 @@ class executor {
           rule[i] = src == no_code ? classification::no_rule : classification::by_default;
         }
       }
+    }
+  }
+
+  // hit: collect with a list or a count: every rule is tried for the `active` rows, and each
+  // row's value is made of the outcomes of all rules that hold (a bit set over the items, or
+  // its size). The rule reported is the first that holds; a rule left unknown by a missing
+  // value marks the row, since the value could have held more outcomes. Rules give constants.
+  void gather(const compiled_decision& d, const uint64_t* active) {
+    uint16_t* outcome = vec_outcomes_[d.decision].data();
+    uint16_t* rule = vec_rules_[d.decision].data();
+    uint64_t* missing = vec_missing_[d.decision].data();
+    uint16_t sets[kVector];
+    uint64_t none[kWords];  // active rows no rule has matched yet
+    std::fill_n(sets, n_, uint16_t{0});
+    for (size_t w = 0; w < words_; ++w) none[w] = active[w];
+    for (const compiled_rule& cr : d.rules) {
+      const mask& m = node(cr.node);
+      if (p_.nodes[cr.node].can_be_unknown) note_missing(cr, active, m, missing);
+      const uint16_t bit = static_cast<uint16_t>(1u << cr.then.code);
+      for (size_t w = 0; w < words_; ++w) {
+        const uint64_t hit = active[w] & m.t[w];
+        for (uint64_t h = hit; h; h &= h - 1)
+          sets[w * 64 + static_cast<size_t>(std::countr_zero(h))] |= bit;
+        fill_rows(rule + w * 64, hit & none[w], cr.index, w);
+        none[w] &= ~hit;
+      }
+    }
+    for (size_t w = 0; w < words_; ++w) {
+      for (uint64_t a = active[w]; a; a &= a - 1) {
+        const size_t i = w * 64 + static_cast<size_t>(std::countr_zero(a));
+        outcome[i] = d.counts ? static_cast<uint16_t>(std::popcount(sets[i])) : sets[i];
+      }
+      if (d.counts) {
+        fill_rows(rule + w * 64, none[w], classification::no_rule, w);
+        continue;
+      }
+      fill_rows(outcome + w * 64, none[w], d.fallback ? d.fallback->code : no_code, w);
+      fill_rows(rule + w * 64, none[w],
+                d.fallback ? classification::by_default : classification::no_rule, w);
     }
   }
 
@@ -563,7 +603,9 @@ class coverage_pass : private executor {
 
   // Of `rows` (word w of the vector), those that decision rule indices `idx` show were still
   // undecided when rule `r` was tried: decided by rule r or later, by the default, or not
-  // at all (by_default and no_rule are above every rule index).
+  // at all (by_default and no_rule are above every rule index). Only first-hit and unique
+  // decisions copy values in rules (ranked and collecting ones give constants), so a rule's
+  // index is its place in the chain.
   uint64_t reached(const uint16_t* idx, size_t w, uint64_t rows, size_t r) const {
     uint64_t out = 0;
     for (; rows; rows &= rows - 1) {
@@ -628,12 +670,14 @@ class coverage_pass : private executor {
     coverage_counts::decision& out = counts_.decisions[d.decision];
     out.rows += rows;
     // Conditions: popcounts of the T and U masks over the rows decided.
-    for (size_t r = 0; r < d.rules.size(); ++r) {
-      coverage_counts::rule& rc = out.rules[r];
-      const mask& m = node(d.rules[r].node);
+    for (const compiled_rule& cr : d.rules) {
+      coverage_counts::rule& rc = out.rules[cr.index];
+      const mask& m = node(cr.node);
       rc.t += count_in(m.t, need, words_);
       rc.u += count_in(m.u, need, words_);
-      const std::vector<uint32_t>& preds = preds_of_[d.decision][r];
+      // Every rule that holds adds its outcome to a collected value.
+      if (d.gathers) rc.won += count_in(m.t, need, words_);
+      const std::vector<uint32_t>& preds = preds_of_[d.decision][cr.index];
       for (size_t k = 0; k < preds.size(); ++k) {
         const mask& pm = node(node_of_pred_[preds[k]]);
         rc.pred_t[k] += count_in(pm.t, need, words_);
@@ -654,7 +698,8 @@ class coverage_pass : private executor {
         for (uint64_t b = need[w]; b; b &= b - 1)
           ++histogram_[slot(idx[w * 64 + static_cast<size_t>(std::countr_zero(b))])];
     }
-    for (size_t r = 0; r < n_rules; ++r) out.rules[r].won += histogram_[r];
+    if (!d.gathers)
+      for (size_t r = 0; r < n_rules; ++r) out.rules[r].won += histogram_[r];
     out.by_default += histogram_[n_rules];
     out.with_missing += rows_with_missing(d.decision, need);
   }

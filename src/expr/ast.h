@@ -45,18 +45,19 @@ enum class node_kind : uint8_t {
   between,     // operand [not] between literals[0] and literals[1]
   is_missing,  // operand is [not] missing            (negated = "is not missing")
   truthy,      // operand alone: a boolean value that must be true
+  contains,    // operand [not] contains literals[0]  (a collected set holds the label)
 };
 
 struct node {
   node_kind kind = node_kind::constant;
   source_span span;                // the whole node
   std::vector<uint32_t> children;  // and_/or_/not_ only
-  bool negated = false;            // in_set, between, is_missing
+  bool negated = false;            // in_set, between, is_missing, contains
   bool constant_value = false;     // constant only
   std::string operand;             // predicates: the name on the left
   source_span operand_span;
   cmp_op op = cmp_op::eq;         // compare only
-  std::vector<literal> literals;  // compare: 1, in_set: >= 1, between: 2
+  std::vector<literal> literals;  // compare, contains: 1, in_set: >= 1, between: 2
 };
 
 struct condition_ast {

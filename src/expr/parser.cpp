@@ -52,8 +52,8 @@ bool is_operator_char(char c) {
 
 // Called for every name, so written to be cheap even unoptimized.
 bool is_keyword(std::string_view word) {
-  static constexpr std::string_view keywords[] = {"and", "or",      "not",  "in",   "between",
-                                                  "is",  "missing", "true", "false"};
+  static constexpr std::string_view keywords[] = {"and", "or",      "not",  "in",    "between",
+                                                  "is",  "missing", "true", "false", "contains"};
   for (const std::string_view& k : keywords) {
     if (k.size() == word.size() &&
         std::char_traits<char>::compare(k.data(), word.data(), k.size()) == 0) {
@@ -186,7 +186,7 @@ const token_parser<scan_name> name_token{};
 const token_parser<scan_date> date_token{};
 const token_parser<scan_number> number_token{};
 const keyword_parser kw_and{"and"}, kw_or{"or"}, kw_not{"not"}, kw_in{"in"}, kw_between{"between"},
-    kw_is{"is"}, kw_missing{"missing"}, kw_true{"true"}, kw_false{"false"};
+    kw_is{"is"}, kw_missing{"missing"}, kw_true{"true"}, kw_false{"false"}, kw_contains{"contains"};
 
 // ---------------------------------------------------------------------------------------------
 // Parse state: the arena under construction, reached from semantic actions through x3::with.
@@ -323,6 +323,13 @@ const auto make_between = [](auto& ctx) {
   t.last = t.values.back().last;
 };
 
+const auto make_contains = [](auto& ctx) {
+  tail_ast& t = x3::_val(ctx);
+  t.kind = node_kind::contains;
+  t.values.push_back(x3::_attr(ctx));
+  t.last = t.values.back().last;
+};
+
 const auto make_missing = [](auto& ctx) {
   auto& a = x3::_attr(ctx);
   tail_ast& t = x3::_val(ctx);
@@ -444,10 +451,11 @@ const auto missing_word_def = x3::raw[kw_missing];
 
 const auto in_part = (kw_in > open_bracket > value_list > close_bracket)[make_in];
 const auto between_part = (kw_between > value > between_and > value)[make_between];
-const auto in_or_between_def = in_part | between_part;
+const auto contains_part = (kw_contains > value)[make_contains];
+const auto in_or_between_def = in_part | between_part | contains_part;
 // A name followed by none of these is a boolean that must be true (tail_ast's default).
 const auto tail_def = (cmp_sym > value)[make_compare] | (kw_not > in_or_between)[make_negated] |
-                      in_part | between_part |
+                      in_part | between_part | contains_part |
                       (kw_is >> x3::matches[kw_not] > missing_word)[make_missing] | x3::eps;
 
 const auto not_word_def = x3::raw[kw_not];
@@ -696,7 +704,8 @@ parse_error describe_failure(std::string_view text, const std::string& which, st
                       "expected 'missing' or 'not missing' after 'is', found " + found_text);
   }
   if (which == "in-or-between") {
-    return make_error(at, len, "expected 'in' or 'between' after 'not', found " + found_text,
+    return make_error(at, len,
+                      "expected 'in', 'between' or 'contains' after 'not', found " + found_text,
                       "to negate a condition write 'not' before it: not a == 1");
   }
   if (which == "close-paren") {
@@ -815,6 +824,9 @@ void append_leaf(std::string& out, const node& n) {
       break;
     case node_kind::between:
       out += n.negated ? "(not-between" : "(between";
+      break;
+    case node_kind::contains:
+      out += n.negated ? "(not-contains" : "(contains";
       break;
     default:
       out += "(?)";

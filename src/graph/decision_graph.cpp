@@ -111,17 +111,21 @@ void lint(const model& m, std::vector<diagnostic>& diags) {
                                       "decision '" + m.decisions[i].name +
                                           "' is neither an output nor used by another decision"));
   // Shadowed rules: an earlier rule that always fires, or one with the very same condition.
+  // A collecting decision takes every rule that holds: none shadows another. A ranked one
+  // tries its rules by rank of outcome.
   for (const auto& d : m.decisions) {
-    for (size_t j = 0; j < d.rules.size(); ++j) {
+    const std::vector<uint32_t> order = d.trial_order();
+    const char* before = d.ranked() ? "' ranked before it" : "' before it";
+    for (size_t j = 0; j < d.rules.size() && !d.gathers(); ++j) {
       for (size_t i = 0; i < j; ++i) {
-        const rule_info &earlier = d.rules[i], &later = d.rules[j];
+        const rule_info &earlier = d.rules[order[i]], &later = d.rules[order[j]];
         bool always = condition_always_true(earlier.cond) && !earlier.then.from;
         if (always || (same_condition(earlier.cond, later.cond) && !earlier.then.from)) {
-          diags.push_back(make_diagnostic(
-              severity::warning, "W-unreachable", later.pos,
-              "rule '" + later.id + "' can never fire: rule '" + earlier.id +
-                  (always ? "' before it always fires" : "' before it has the same condition"),
-              "reorder the rules or remove this one", later.id.size()));
+          diags.push_back(
+              make_diagnostic(severity::warning, "W-unreachable", later.pos,
+                              "rule '" + later.id + "' can never fire: rule '" + earlier.id +
+                                  before + (always ? " always fires" : " has the same condition"),
+                              "reorder the rules or remove this one", later.id.size()));
           break;
         }
       }

@@ -252,8 +252,8 @@ class loader {
   void read_decisions(const ynode& n, ruleset_ast& out) {
     if (!expect_kind(n, ynode_kind::map, "'decisions'")) return;
     if (n.map_size() == 0) error(n.offset, "E-shape", "'decisions' declares no decision");
-    static const std::vector<std::string> keys = {"description", "rules",    "default", "output",
-                                                  "outcomes",    "complete", "hit"};
+    static const std::vector<std::string> keys = {
+        "description", "rules", "default", "output", "outcomes", "complete", "hit", "aggregate"};
     static const std::vector<std::string> rule_keys = {"id", "when", "then", "description"};
     for (size_t i = 0; i < n.map_size(); ++i) {
       decision_decl d;
@@ -267,11 +267,26 @@ class loader {
       if (const ynode* v = find(body, "output")) d.output = boolean(*v, "'output'");
       if (const ynode* v = find(body, "hit")) {
         d.hit = scalar(*v, "'hit'");
-        if (d.hit->text != "first" && d.hit->text != "unique")
-          error(v->offset, "E-hit-policy", "unknown hit policy '" + d.hit->text + "'",
-                "write 'first' (the first rule that matches wins) or 'unique' (at most one rule "
-                "may match, proven when the rule set is loaded)",
-                d.hit->text.size());
+        const std::string& h = d.hit->text;
+        if (h != "first" && h != "unique" && h != "priority" && h != "collect")
+          error(v->offset, "E-hit-policy", "unknown hit policy '" + h + "'",
+                "write 'first' (the first rule that matches wins), 'unique' (at most one rule "
+                "may match, proven when the rule set is loaded), 'priority' (the matching "
+                "outcome listed first in 'outcomes' wins) or 'collect' (every matching outcome)",
+                h.size());
+      }
+      if (const ynode* v = find(body, "aggregate")) {
+        d.aggregate = scalar(*v, "'aggregate'");
+        const std::string& a = d.aggregate->text;
+        if (a != "count" && a != "min" && a != "max")
+          error(v->offset, "E-hit-policy", "unknown aggregate '" + a + "'",
+                "write 'count' (how many outcomes matched), 'min' or 'max' (the matching "
+                "outcome listed first or last in 'outcomes'), or leave 'aggregate' out for the "
+                "list of matching outcomes",
+                a.size());
+        else if (!d.hit || d.hit->text != "collect")
+          error(v->offset, "E-hit-policy", "'aggregate' applies to 'hit: collect' only",
+                "add 'hit: collect', or remove 'aggregate'", a.size());
       }
       if (const ynode* v = find(body, "complete")) {
         if (boolean(*v, "'complete'")) d.complete = located{"true", {}, true};

@@ -73,9 +73,10 @@ struct decision_decl {
   located name;
   std::string description;
   bool output = true;
-  std::optional<located> hit;       // hit policy: first (default) or unique
-  std::optional<located> complete;  // `complete: true`: every record must meet a rule
-  std::vector<located> outcomes;    // declared domain (may be empty: inferred)
+  std::optional<located> hit;        // hit policy: first (default), unique, priority, collect
+  std::optional<located> aggregate;  // collect only: count, min or max
+  std::optional<located> complete;   // `complete: true`: every record must meet a rule
+  std::vector<located> outcomes;     // declared domain (may be empty: inferred)
   std::vector<rule_decl> rules;
   std::optional<outcome_decl> fallback;  // `default:`
 };
