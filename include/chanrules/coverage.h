@@ -79,6 +79,9 @@ struct decision_coverage {
   // their value (then the rows that copied it).
   uint64_t rows = 0;
   bool has_default = false;
+  // hit: collect (with a list or a count): every rule that holds adds its outcome, so a rule
+  // "wins" every row it matches (won == matched) and the wins may sum past `rows`.
+  bool collects = false;
   std::string default_then;          // the default's outcome, as `then` above ("" without default)
   uint64_t by_default = 0;           // rows the default decided
   uint64_t no_outcome = 0;           // rows no rule and no default decided

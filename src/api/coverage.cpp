@@ -46,11 +46,6 @@ std::string one_line(std::string_view s) {
   return out;
 }
 
-std::string then_text(const model& m, const decision_info& d, const outcome& o) {
-  if (o.from) return "from " + m.name_of(o.source);
-  return o.code < d.outcomes.labels.size() ? d.outcomes.labels[o.code] : std::string();
-}
-
 // 64-bit FNV-1a over the structure, every text followed by a 0 byte (texts hold no 0 byte:
 // they come from YAML or from a JSON file whose strings are checked below).
 class fingerprinter {
@@ -82,6 +77,7 @@ std::string fingerprint_of(const std::vector<decision_coverage>& decisions) {
     f.add(d.name);
     f.add(d.output ? "output" : "helper");
     f.add(d.has_default ? "default " + d.default_then : std::string("no default"));
+    if (d.collects) f.add("collects");  // only then: older files keep their fingerprints
     f.add(d.rules.size());
     for (const auto& r : d.rules) {
       f.add(r.id);
@@ -103,12 +99,13 @@ std::vector<decision_coverage> structure_of(const program& p) {
     dc.name = d.name;
     dc.output = d.output;
     dc.has_default = d.fallback.has_value();
-    if (d.fallback) dc.default_then = then_text(m, d, *d.fallback);
+    dc.collects = d.gathers();
+    if (d.fallback) dc.default_then = m.outcome_text(d, *d.fallback, false);
     for (const rule_info& r : d.rules) {
       rule_coverage rc;
       rc.id = r.id;
       rc.when = one_line(r.when_text);
-      rc.then = then_text(m, d, r.then);
+      rc.then = m.outcome_text(d, r.then, true);
       for (const cond_node& n : r.cond.nodes)
         if (n.kind == cond_kind::pred) {
           condition_coverage cc;
@@ -303,12 +300,14 @@ coverage_state read_state(const io::json_value& root) {
   for (size_t i = 0; i < ds.items.size(); ++i) {
     const std::string dp = "$.decisions[" + std::to_string(i) + "]";
     const io::json_value& dj = object_at(ds.items[i], dp);
-    only_members(
-        dj, dp,
-        {"name", "output", "rows", "default", "by_default", "no_outcome", "with_missing", "rules"});
+    only_members(dj, dp,
+                 {"name", "output", "collects", "rows", "default", "by_default", "no_outcome",
+                  "with_missing", "rules"});
     decision_coverage d;
     d.name = string_at(dj, dp, "name");
     d.output = bool_at(dj, dp, "output");
+    // Written only for collecting decisions.
+    d.collects = dj.find("collects") != nullptr && bool_at(dj, dp, "collects");
     d.rows = count_at(dj, dp, "rows");
     const io::json_value& def = member(dj, dp, "default");
     if (def.type == io::json_value::kind::string) {
@@ -378,7 +377,14 @@ coverage_state read_state(const io::json_value& root) {
       }
       d.rules.push_back(std::move(r));
     }
-    if (won_overflow || sum_text(won, d.by_default, d.no_outcome) != std::to_string(d.rows))
+    if (d.collects) {
+      uint64_t undecided = 0;
+      if (__builtin_add_overflow(d.by_default, d.no_outcome, &undecided) || undecided > d.rows)
+        shape_fail(dp, dj,
+                   "the rows decided by the default and without outcome add up to " +
+                       sum_text(d.by_default, d.no_outcome, 0) + ", more than the decision's " +
+                       std::to_string(d.rows) + " rows");
+    } else if (won_overflow || sum_text(won, d.by_default, d.no_outcome) != std::to_string(d.rows))
       shape_fail(dp, dj,
                  "the rows won by the rules, by the default and without outcome add up to " +
                      (won_overflow ? std::string("more than 18446744073709551615")
@@ -467,7 +473,6 @@ void coverage::add(const batch& rows, const classification& result) {
   for (size_t d = 0; d < counts.decisions.size(); ++d) {
     const coverage_counts::decision& c = counts.decisions[d];
     decision_coverage& out = s_->decisions[d];
-    uint64_t won = 0;
     for (size_t r = 0; r < c.rules.size(); ++r) {
       const coverage_counts::rule& cr = c.rules[r];
       rule_coverage& rc = out.rules[r];
@@ -475,7 +480,6 @@ void coverage::add(const batch& rows, const classification& result) {
       rc.unknown_rows += cr.u;
       rc.false_rows += c.rows - cr.t - cr.u;
       rc.won += cr.won;
-      won += cr.won;
       for (size_t k = 0; k < cr.pred_t.size(); ++k) {
         condition_coverage& cc = rc.conditions[k];
         cc.true_rows += cr.pred_t[k];
@@ -485,7 +489,7 @@ void coverage::add(const batch& rows, const classification& result) {
     }
     out.rows += c.rows;
     out.by_default += c.by_default;
-    out.no_outcome += c.rows - won - c.by_default;
+    out.no_outcome += c.no_outcome;
     out.with_missing += c.with_missing;
   }
 }
@@ -534,6 +538,7 @@ std::string coverage::to_json() const {
     append_string(out, dc.name);
     out += ", \"output\": ";
     out += dc.output ? "true" : "false";
+    if (dc.collects) out += ", \"collects\": true";
     append_counts(out, "rows", dc.rows);
     out += ", \"default\": ";
     if (dc.has_default) {

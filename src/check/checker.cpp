@@ -88,6 +88,12 @@ const std::string& model::name_of(value_ref ref) const {
   return fields[0].name;
 }
 
+std::string model::outcome_text(const decision_info& d, const outcome& o, bool of_rule) const {
+  if (o.from) return "from " + name_of(o.source);
+  const domain& labels = of_rule && d.gathers() ? d.items : d.outcomes;
+  return o.code < labels.size() ? labels.labels[o.code] : std::string();
+}
+
 std::vector<uint32_t> decision_info::trial_order() const {
   std::vector<uint32_t> order(rules.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;

@@ -240,6 +240,9 @@ struct model {
   const domain* domain_of(value_ref ref) const;  // enum-like values; nullptr otherwise
   value_type type_of(value_ref ref) const;
   const std::string& name_of(value_ref ref) const;
+  // An outcome as written: its label, or "from NAME". `of_rule`: a rule's `then` (which, in a
+  // gathering decision, gives an item), else the default.
+  std::string outcome_text(const decision_info& d, const outcome& o, bool of_rule) const;
 };
 
 }  // namespace chanrules::detail

@@ -95,6 +95,7 @@ void print_coverage_table(std::ostream& out, const coverage& c) {
     out << ": " << rows_text(d.rows);
     if (d.rows != c.records())
       out << " of " << c.records() << " (decided only for the rows that copy it)";
+    if (d.collects) out << " (hit: collect: a rule wins every row it matches)";
     out << "\n";
     out << "  " << pad("rule", first) << right("matched", kNumber) << right("won", kNumber)
         << right("share", kNumber) << right("false", kNumber) << right("unknown", kNumber) << "\n";

@@ -269,18 +269,14 @@ std::string program::dump() const {
   for (const compiled_decision& cd : plan) {
     const decision_info& d = m.decisions[cd.decision];
     out << "  " << d.name << (d.output ? "" : " (helper)") << "\n";
-    auto show = [&](const outcome& o) {
-      if (o.from) return "from " + m.name_of(o.source);
-      return d.outcomes.labels[o.code];
-    };
     if (cd.gathers)
       out << (cd.counts ? "    (counts every match)\n" : "    (collects every match)\n");
     else if (d.ranked())
       out << "    (tried by rank of outcome)\n";
     for (const compiled_rule& cr : cd.rules)
       out << "    " << d.rules[cr.index].id << ": n" << cr.node << " -> "
-          << (cd.gathers ? d.items.labels[cr.then.code] : show(cr.then)) << "\n";
-    if (cd.fallback) out << "    default -> " << show(*cd.fallback) << "\n";
+          << m.outcome_text(d, cr.then, true) << "\n";
+    if (cd.fallback) out << "    default -> " << m.outcome_text(d, *cd.fallback, false) << "\n";
   }
   for (const key_index& k : key_indexes) {
     out << "list table on " << m.fields[k.key_field].name << ": " << k.table.size()

@@ -83,6 +83,7 @@ struct coverage_counts {
   struct decision {
     uint64_t rows = 0;
     uint64_t by_default = 0;    // rows the default decided
+    uint64_t no_outcome = 0;    // rows no rule and no default decided (a count of 0)
     uint64_t with_missing = 0;  // rows decided with missing data
     std::vector<rule> rules;    // rows no rule and no default decided: rows - won - by_default
   };

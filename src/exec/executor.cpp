@@ -701,6 +701,7 @@ class coverage_pass : private executor {
     if (!d.gathers)
       for (size_t r = 0; r < n_rules; ++r) out.rules[r].won += histogram_[r];
     out.by_default += histogram_[n_rules];
+    out.no_outcome += histogram_[n_rules + 1];
     out.with_missing += rows_with_missing(d.decision, need);
   }
 

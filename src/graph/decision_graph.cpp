@@ -311,11 +311,6 @@ std::string html_text(const std::string& s, size_t max = SIZE_MAX) {
   return out;
 }
 
-std::string outcome_text(const model& m, const decision_info& d, const outcome& o) {
-  if (o.from) return "from " + m.name_of(o.source);
-  return o.code < d.outcomes.labels.size() ? d.outcomes.labels[o.code] : std::string();
-}
-
 // "37%" of a whole; "-" when the whole is 0.
 std::string share(uint64_t part, uint64_t whole) {
   if (whole == 0) return "-";
@@ -396,7 +391,7 @@ std::string to_dot(const model& m, const graph_evidence& evidence) {
       os << "<tr>";
       cell(html_text(rule.id), "left");
       cell(html_text(rule.when_text, 60), "left");
-      cell(html_text(outcome_text(m, d, rule.then), 24), "left");
+      cell(html_text(m.outcome_text(d, rule.then, true), 24), "left");
       cell(std::to_string(re.matched), "right");
       cell(dead ? "0 never won" : std::to_string(re.won), "right", true);
       cell(share(re.won, e.rows), "right");
@@ -404,9 +399,9 @@ std::string to_dot(const model& m, const graph_evidence& evidence) {
     }
     if (d.fallback) {
       os << "<tr><td align=\"left\"><i>default</i></td><td></td><td align=\"left\">"
-         << html_text(outcome_text(m, d, *d.fallback), 24) << "</td><td></td><td align=\"right\">"
-         << e.by_default << "</td><td align=\"right\">" << share(e.by_default, e.rows)
-         << "</td></tr>";
+         << html_text(m.outcome_text(d, *d.fallback, false), 24)
+         << "</td><td></td><td align=\"right\">" << e.by_default << "</td><td align=\"right\">"
+         << share(e.by_default, e.rows) << "</td></tr>";
     }
     if (e.no_outcome > 0 || !d.fallback) {
       os << "<tr><td align=\"left\" colspan=\"3\"><i>no outcome</i></td><td></td>"
