@@ -1,5 +1,6 @@
 // The parallel CSV path: io::csv_chunker cuts exactly where csv_reader would start a record,
 // and classify_csv writes the same bytes whatever the number of threads and piece size.
+#include <chanrules/coverage.h>
 #include <chanrules/csv.h>
 #include <chanrules/rule_set.h>
 #include <gtest/gtest.h>
@@ -337,6 +338,123 @@ TEST(ClassifyCsv, SameBytesWhateverTheThreadsAndPieces) {
       }
     }
   }
+}
+
+// The record size limits are the caller's (csv_options), the same in the reader of every
+// piece and in the chunker; a record over one is rejected with a reason naming the limit
+// and how to raise it, and raising the limit accepts it.
+TEST(ClassifyCsv, RecordLimitsAreTheCallersAndNamedInRejects) {
+  auto rules = rules_2009();
+  temp_dir dir;
+  const std::string header =
+      "customer_id,customer_name,network,market_tier,local_rank,gsm_monthly_units,se_permission,"
+      "coolpad_coop_months,coolpad_continuous_pickup,coolpad_avg_monthly_units,segment,operator,"
+      "operator_role\n";  // 13 columns, 191 bytes
+  const std::string tail = ",R,T5,1,520,DRA,,,,,,\n";
+  const std::string in = dir.path() + "/in.csv";
+  std::ofstream(in, std::ios::binary)
+      << header << "C1,short" << tail << "C2," << std::string(300, 'n') << tail << "C3,x" << tail;
+  const std::string out = dir.path() + "/out.csv", rej = dir.path() + "/rej.csv";
+  auto run = [&](csv_options o) { return classify_csv(*rules, in, out, rej, o); };
+
+  csv_summary s = run({});
+  ASSERT_TRUE(s.ok) << s.error;
+  EXPECT_EQ(s.rows_out, 3u);
+
+  for (unsigned jobs : {1u, 3u}) {
+    // chunk_bytes 16 puts every record in a piece of its own; an oversized one is then
+    // skipped by the chunker rather than the reader, with the same reason.
+    for (size_t chunk : {size_t{16}, size_t{1} << 20}) {
+      SCOPED_TRACE("jobs " + std::to_string(jobs) + " chunk " + std::to_string(chunk));
+      csv_options o;
+      o.jobs = jobs;
+      o.chunk_bytes = chunk;
+      o.max_field_size = 299;
+      s = run(o);
+      ASSERT_TRUE(s.ok) << s.error;
+      EXPECT_EQ(s.rows_out, 2u);
+      ASSERT_EQ(s.rows_rejected, 1u);
+      EXPECT_EQ(s.first_rejects[0].line, 3u);
+      EXPECT_EQ(s.first_rejects[0].column, "customer_name");
+      EXPECT_EQ(slurp(rej),
+                "line,column,reason,record\n"
+                "3,customer_name,\"field 2: longer than max_field_size (299 bytes); if such "
+                "records are genuine, raise --max-field-bytes (csv_options::max_field_size)\",\n");
+      o.max_field_size = 300;  // as long as the field: accepted
+      s = run(o);
+      ASSERT_TRUE(s.ok) << s.error;
+      EXPECT_EQ(s.rows_out, 3u);
+
+      o = {};
+      o.jobs = jobs;
+      o.chunk_bytes = chunk;
+      o.max_record_size = 250;  // the header (191 bytes) fits, the long record does not
+      s = run(o);
+      ASSERT_TRUE(s.ok) << s.error;
+      EXPECT_EQ(s.rows_out, 2u);
+      ASSERT_EQ(s.rows_rejected, 1u);
+      EXPECT_EQ(s.first_rejects[0].line, 3u);
+      EXPECT_EQ(s.first_rejects[0].column, "");
+      EXPECT_EQ(s.first_rejects[0].reason,
+                "record longer than max_record_size (250 bytes); if such records are genuine, "
+                "raise --max-record-bytes (csv_options::max_record_size)");
+      o.max_record_size = 324;  // as long as the record: accepted
+      s = run(o);
+      ASSERT_TRUE(s.ok) << s.error;
+      EXPECT_EQ(s.rows_out, 3u);
+    }
+  }
+
+  // A header over a limit fails the run, saying which limit.
+  csv_options o;
+  o.max_fields = 12;
+  s = run(o);
+  EXPECT_FALSE(s.ok);
+  EXPECT_EQ(s.error,
+            "line 1: the header cannot be read: more than max_fields (12) fields; if such records "
+            "are genuine, raise --max-fields (csv_options::max_fields)");
+  o.max_fields = 13;
+  s = run(o);
+  ASSERT_TRUE(s.ok) << s.error;
+  EXPECT_EQ(s.rows_out, 3u);
+
+  // Limits that cannot be used are refused before anything is read.
+  o = {};
+  o.max_field_size = 0;
+  s = run(o);
+  EXPECT_FALSE(s.ok);
+  EXPECT_EQ(s.error, "csv_options::max_field_size must be at least 1");
+  o = {};
+  o.max_record_size = (size_t{1} << 30) + 1;
+  s = run(o);
+  EXPECT_FALSE(s.ok);
+  EXPECT_EQ(s.error,
+            "csv_options::max_record_size is 1073741825 bytes; the most it can be is "
+            "1073741824 (1 GiB)");
+}
+
+// A field beyond the default limit, accepted with a raised one, reads the same wherever the
+// run reads it again: here a duplicate taken back out of the coverage.
+TEST(ClassifyCsv, RaisedLimitsHoldForDuplicatesTakenBack) {
+  auto rules = rules_2009();
+  temp_dir dir;
+  const std::string big(size_t{3} << 19, 'n');  // 1.5 MiB, over the default 1 MiB
+  const std::string row = "C1," + big + ",R,T5,1,520,DRA,,,,,,\n";
+  const std::string in = dir.path() + "/in.csv";
+  std::ofstream(in, std::ios::binary)
+      << "customer_id,customer_name,network,market_tier,local_rank,gsm_monthly_units,"
+         "se_permission,coolpad_coop_months,coolpad_continuous_pickup,coolpad_avg_monthly_units,"
+         "segment,operator,operator_role\n"
+      << row << row;
+  csv_options o;
+  o.max_field_size = size_t{2} << 20;
+  coverage covered;
+  o.coverage = &covered;
+  csv_summary s = classify_csv(*rules, in, dir.path() + "/out.csv", dir.path() + "/rej.csv", o);
+  ASSERT_TRUE(s.ok) << s.error;
+  EXPECT_EQ(s.rows_out, 1u);
+  EXPECT_EQ(s.rows_rejected, 1u);  // the duplicate id
+  EXPECT_EQ(covered.records(), 1u);
 }
 
 TEST(ClassifyCsv, IdsBeyondTheirMemoryGiveTheSameResult) {

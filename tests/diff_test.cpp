@@ -506,6 +506,42 @@ TEST(diff_toy, records_one_rule_set_rejects) {
   EXPECT_EQ(s.first_rejects[4].reason, "the record has 5 fields; the header has 4");
 }
 
+// The record size limits are the caller's: a record over one is rejected by both rule sets,
+// with its column and a reason naming the limit; raised, the limit lets it through.
+TEST(diff_toy, record_limits) {
+  auto o = load_text(kToyOld), n = load_text(kToyNew);
+  ASSERT_TRUE(o && n);
+  temp_dir dir;
+  spit(dir / "in.csv", "id,units,kind,note\nT1,95,a,0123456789\nT2,5,a,x\n");
+  diff_options opt;
+  opt.max_field_size = 9;
+  diff_summary s = diff_csv(*o, *n, dir / "in.csv", "", opt);
+  ASSERT_TRUE(s.ok) << s.error;
+  EXPECT_EQ(s.rows_rejected_both, 1u);
+  EXPECT_EQ(s.rows_compared, 1u);
+  ASSERT_EQ(s.first_rejects.size(), 1u);
+  EXPECT_EQ(s.first_rejects[0].line, 2u);
+  EXPECT_EQ(s.first_rejects[0].column, "note");
+  EXPECT_EQ(s.first_rejects[0].reason,
+            "field 4: longer than max_field_size (9 bytes); if such records are genuine, raise "
+            "--max-field-bytes (diff_options::max_field_size)");
+  opt.max_field_size = 10;
+  s = diff_csv(*o, *n, dir / "in.csv", "", opt);
+  ASSERT_TRUE(s.ok) << s.error;
+  EXPECT_EQ(s.rows_compared, 2u);
+  opt.max_fields = 3;
+  s = diff_csv(*o, *n, dir / "in.csv", "", opt);
+  EXPECT_FALSE(s.ok);
+  EXPECT_EQ(s.error,
+            "line 1: the header cannot be read: more than max_fields (3) fields; if such records "
+            "are genuine, raise --max-fields (diff_options::max_fields)");
+  opt.max_fields = 0;
+  s = diff_csv(*o, *n, dir / "in.csv", "", opt);
+  EXPECT_FALSE(s.ok);
+  EXPECT_EQ(s.error,
+            "diff_options::max_field_size, max_record_size and max_fields must be at least 1");
+}
+
 // A duplicate is judged per rule set: an id first accepted by only one of them makes a
 // later record with that id a duplicate for that one only.
 TEST(diff_toy, duplicates_are_judged_per_rule_set) {

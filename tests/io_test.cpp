@@ -480,6 +480,40 @@ TEST(CsvReader, FieldCountLimit) {
   EXPECT_EQ(r[2].fields, (std::vector<std::string>{"x"}));
 }
 
+TEST(CsvReader, TellsWhichLimitARecordBroke) {
+  csv_reader_options opt;
+  opt.max_field_size = 4;
+  opt.max_record_size = 12;
+  opt.max_fields = 3;
+  // ok; field 2 too long; too many fields; too long a record (outranking its long field);
+  // a syntax error.
+  csv_reader reader(std::string_view("a,b\nx,12345\na,b,c,d\n1234,1234,123456\na\"b\n"), opt);
+  ASSERT_TRUE(reader.next());
+  EXPECT_EQ(reader.broken_limit(), csv_reader::limit::none);
+  ASSERT_TRUE(reader.next());
+  EXPECT_EQ(reader.broken_limit(), csv_reader::limit::field_size);
+  EXPECT_EQ(reader.limit_field(), 1u);
+  ASSERT_TRUE(reader.next());
+  EXPECT_EQ(reader.broken_limit(), csv_reader::limit::fields);
+  ASSERT_TRUE(reader.next());
+  EXPECT_EQ(reader.error(), "record longer than max_record_size (12 bytes)");
+  EXPECT_EQ(reader.broken_limit(), csv_reader::limit::record_size);
+  ASSERT_TRUE(reader.next());
+  EXPECT_FALSE(reader.ok());
+  EXPECT_EQ(reader.broken_limit(), csv_reader::limit::none);
+  EXPECT_FALSE(reader.next());
+
+  EXPECT_EQ(limit_hint(csv_reader::limit::none, "csv_options"), "");
+  EXPECT_EQ(limit_hint(csv_reader::limit::field_size, "csv_options"),
+            "; if such records are genuine, raise --max-field-bytes "
+            "(csv_options::max_field_size)");
+  EXPECT_EQ(limit_hint(csv_reader::limit::record_size, "diff_options"),
+            "; if such records are genuine, raise --max-record-bytes "
+            "(diff_options::max_record_size)");
+  EXPECT_EQ(limit_hint(csv_reader::limit::fields, "csv_options"),
+            "; if such records are genuine, raise --max-fields (csv_options::max_fields)");
+}
+
 TEST(CsvReader, HostileUnterminatedQuoteStaysBounded) {
   // 8 MB inside one quoted field: rejected once it passes the limit, then skipped without
   // being buffered.

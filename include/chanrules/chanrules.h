@@ -341,7 +341,11 @@ enum {
   /* Neutralise cells starting with = + - @ so spreadsheets do not evaluate them. */
   CHANRULES_CSV_EXCEL_SAFE = 1u << 1,
   /* Fail (CHANRULES_DATA_ERROR) once more than `max_rejects` rows are rejected. */
-  CHANRULES_CSV_MAX_REJECTS = 1u << 2
+  CHANRULES_CSV_MAX_REJECTS = 1u << 2,
+  /* Use the record size limits max_field_size, max_record_size and max_fields below
+   * instead of the defaults (1 MiB, 16 MiB, 65536). Only read with this flag, so a caller
+   * built against an older, shorter chanrules_csv_options stays correct. */
+  CHANRULES_CSV_LIMITS = 1u << 3
 };
 
 /* Zero-initialise (or pass NULL) for the defaults: every output decision, no reasons. */
@@ -351,6 +355,13 @@ typedef struct chanrules_csv_options {
   const char* const* decisions; /* decisions to write, by name; NULL: every output */
   size_t decision_count;
   uint64_t max_rejects; /* with CHANRULES_CSV_MAX_REJECTS */
+  /* With CHANRULES_CSV_LIMITS, each at least 1 (max_record_size at most 1 GiB): a record
+   * with a field longer than max_field_size bytes (as written), longer than max_record_size
+   * bytes (without its line end) or with more than max_fields fields is rejected, its
+   * reason naming the limit (as csv_options in include/chanrules/csv.h). */
+  size_t max_field_size;
+  size_t max_record_size;
+  size_t max_fields;
 } chanrules_csv_options;
 
 typedef struct chanrules_csv_result chanrules_csv_result;

@@ -58,6 +58,20 @@ struct csv_options {
   bool excel_safe = false;
   // Stop with an error once more rows than this have been rejected.
   uint64_t max_rejects = UINT64_MAX;
+  // Size limits on one input record. A record over one is rejected (its line, the column
+  // for a field, and a reason naming the limit) without being held in memory, and reading
+  // goes on with the next record; a header over one fails the run. They keep memory
+  // bounded whatever the input, so raise them only as far as genuine records need.
+  // `chanrules classify` sets them with --max-field-bytes, --max-record-bytes, --max-fields.
+  // Each must be at least 1; max_record_size at most 1 GiB (a piece of work must stay
+  // within 4 GiB). Otherwise the run fails before reading.
+  //  max_field_size:  bytes of one field as written (for a quoted field: between the
+  //                   quotes, a doubled quote counting 2); default 1 MiB.
+  //  max_record_size: bytes of one record without its line end; default 16 MiB.
+  //  max_fields:      fields of one record; default 65536.
+  size_t max_field_size = size_t{1} << 20;
+  size_t max_record_size = size_t{16} << 20;
+  size_t max_fields = size_t{1} << 16;
   output_format format = output_format::csv;
   // Rows classified together.
   size_t batch_rows = 16384;

@@ -42,6 +42,13 @@ struct diff_options {
   bool excel_safe = false;
   // Rows validated and classified together, per rule set.
   size_t batch_rows = 16384;
+  // Size limits on one input record, as csv_options has them (same defaults: 1 MiB per
+  // field, 16 MiB per record, 65536 fields; each at least 1): a record over one is
+  // rejected by both rule sets, with a reason naming the limit. `chanrules diff` sets them
+  // with --max-field-bytes, --max-record-bytes, --max-fields.
+  size_t max_field_size = size_t{1} << 20;
+  size_t max_record_size = size_t{16} << 20;
+  size_t max_fields = size_t{1} << 16;
   // Set from another thread (e.g. a signal handler's flag) to stop early with an error.
   const std::atomic<bool>* cancel = nullptr;
 };

@@ -1026,6 +1026,16 @@ chanrules_code chanrules_classify_csv(const chanrules_rules* rules, const char* 
       co.reasons = (options->flags & CHANRULES_CSV_REASONS) != 0;
       co.excel_safe = (options->flags & CHANRULES_CSV_EXCEL_SAFE) != 0;
       if (options->flags & CHANRULES_CSV_MAX_REJECTS) co.max_rejects = options->max_rejects;
+      if (options->flags & CHANRULES_CSV_LIMITS) {
+        co.max_field_size = options->max_field_size;
+        co.max_record_size = options->max_record_size;
+        co.max_fields = options->max_fields;
+        if (co.max_field_size == 0 || co.max_record_size == 0 || co.max_fields == 0 ||
+            co.max_record_size > (size_t{1} << 30))
+          fail(CHANRULES_INVALID_ARGUMENT,
+               "with CHANRULES_CSV_LIMITS, max_field_size, max_record_size and max_fields must "
+               "be at least 1, and max_record_size at most 1073741824");
+      }
       switch (options->encoding) {
         case CHANRULES_ENCODING_AUTO:
           co.encoding = chanrules::input_encoding::automatic;

@@ -163,6 +163,39 @@ struct failure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The reader's limits, as the caller set them (every reader of the run uses the same, so
+// that a record reads the same wherever it is read again).
+io::csv_reader_options reader_options(const csv_options& options) {
+  io::csv_reader_options ro;
+  ro.max_field_size = options.max_field_size;
+  ro.max_record_size = options.max_record_size;
+  ro.max_fields = options.max_fields;
+  return ro;
+}
+
+// Why the limits in `options` cannot be used; empty when they can.
+std::string limits_problem(const csv_options& options) {
+  constexpr size_t max_record = size_t{1} << 30;
+  if (options.max_field_size == 0) return "csv_options::max_field_size must be at least 1";
+  if (options.max_fields == 0) return "csv_options::max_fields must be at least 1";
+  if (options.max_record_size == 0) return "csv_options::max_record_size must be at least 1";
+  // A piece of work holds a whole record and is indexed with 32-bit offsets.
+  if (options.max_record_size > max_record)
+    return "csv_options::max_record_size is " + std::to_string(options.max_record_size) +
+           " bytes; the most it can be is " + std::to_string(max_record) + " (1 GiB)";
+  return {};
+}
+
+// The reason for a record the reader refused, with how to raise a limit it broke.
+std::string unreadable_reason(const io::csv_reader& reader) {
+  return reader.error() + io::limit_hint(reader.broken_limit(), "csv_options");
+}
+
+std::string oversized_reason(const csv_options& options) {
+  return "record longer than max_record_size (" + std::to_string(options.max_record_size) +
+         " bytes)" + io::limit_hint(io::csv_reader::limit::record_size, "csv_options");
+}
+
 // --- a piece of work -------------------------------------------------------------------
 
 enum class row_kind : uint8_t {
@@ -180,7 +213,9 @@ struct row_entry {
 };
 
 struct problem {
-  int field;  // -1 when the record as a whole is bad
+  // Invalid rows: the rule set's field. Unreadable rows: the input column of a field over
+  // max_field_size. -1 when the record as a whole is bad.
+  int field;
   std::string reason;
 };
 
@@ -294,7 +329,7 @@ class worker {
     pc.clear_results();
     if (pc.chunk.error || pc.chunk.oversized) return;
     std::string_view text = pc.chunk.text().substr(pc.start);
-    io::csv_reader_options ro;
+    io::csv_reader_options ro = reader_options(options_);
     ro.skip_bom = false;  // the header (and a BOM before it) came out of the first piece
     ro.first_line = pc.start_line;
     io::csv_reader reader(text, ro);
@@ -311,7 +346,10 @@ class worker {
       if (!reader.ok()) {
         e.kind = row_kind::unreadable;
         e.item = static_cast<uint32_t>(pc.problems.size());
-        pc.problems.push_back({-1, reader.error()});
+        const bool in_column = reader.broken_limit() == io::csv_reader::limit::field_size &&
+                               reader.limit_field() < lay_.header_size;
+        pc.problems.push_back(
+            {in_column ? static_cast<int>(reader.limit_field()) : -1, unreadable_reason(reader)});
         pc.rows.push_back(e);
         continue;
       }
@@ -542,10 +580,9 @@ class csv_job {
       if (pc.chunk.error) std::rethrow_exception(pc.chunk.error);
       if (pc.chunk.oversized) {
         throw failure("line " + std::to_string(pc.chunk.first_line) +
-                      ": the header cannot be read: record longer than max_record_size (" +
-                      std::to_string(io::csv_reader_options{}.max_record_size) + " bytes)");
+                      ": the header cannot be read: " + oversized_reason(options_));
       }
-      io::csv_reader_options ro;
+      io::csv_reader_options ro = reader_options(options_);
       ro.skip_bom = pc.chunk.first;
       ro.first_line = pc.chunk.first_line;
       io::csv_reader reader(pc.chunk.text(), ro);
@@ -556,7 +593,7 @@ class csv_job {
       uint64_t header_line = reader.line();
       if (!reader.ok())
         throw failure("line " + std::to_string(header_line) +
-                      ": the header cannot be read: " + reader.error());
+                      ": the header cannot be read: " + unreadable_reason(reader));
       set_up_columns(reader);
       // The rest of the piece is data.
       uint64_t end = reader.end_offset();
@@ -702,8 +739,7 @@ class csv_job {
   }
 
   void process() {
-    io::csv_chunker chunker(*source_, options_.chunk_bytes,
-                            io::csv_reader_options{}.max_record_size);
+    io::csv_chunker chunker(*source_, options_.chunk_bytes, options_.max_record_size);
     auto first = std::make_unique<piece>();
     read_header(chunker, *first);
     // An input of one piece is done before threads would have started.
@@ -920,10 +956,7 @@ class csv_job {
     if (pc.chunk.error) std::rethrow_exception(pc.chunk.error);
     if (pc.chunk.oversized) {
       ++summary_.rows_in;
-      reject(pc.chunk.first_line, "",
-             "record longer than max_record_size (" +
-                 std::to_string(io::csv_reader_options{}.max_record_size) + " bytes)",
-             {});
+      reject(pc.chunk.first_line, "", oversized_reason(options_), {});
       summary_.input_bytes = pc.chunk.offset + pc.chunk.oversized_bytes;
       report_progress();
       return;
@@ -945,7 +978,9 @@ class csv_job {
       const uint64_t line = e.line;
       std::string_view raw(base + e.raw_begin, e.raw_size);
       if (e.kind == row_kind::unreadable) {
-        reject(line, "", pc.problems[e.item].reason, raw);
+        const problem& p = pc.problems[e.item];
+        reject(line, p.field >= 0 ? lay_.header_names[static_cast<size_t>(p.field)] : "", p.reason,
+               raw);
         continue;
       }
       if (is_duplicate(pc, e, line, raw)) {
@@ -1327,7 +1362,7 @@ class csv_job {
   // classified again (in batches) to take its counts back out.
   void take_back_coverage(std::string_view raw) {
     if (!options_.coverage) return;
-    io::csv_reader_options ro;
+    io::csv_reader_options ro = reader_options(options_);
     ro.skip_bom = false;
     io::csv_reader reader(raw, ro);
     if (!reader.next() || !reader.ok() || reader.size() != lay_.header_size)
@@ -1478,6 +1513,11 @@ csv_summary classify_csv(const rule_set& rules, const std::string& input_path,
   if (options.coverage && !options.coverage->empty() && !options.coverage->matches(rules, &why)) {
     csv_summary s;
     s.error = "the coverage to add to is not for this rule set: " + why;
+    return s;
+  }
+  if (std::string problem = limits_problem(options); !problem.empty()) {
+    csv_summary s;
+    s.error = problem;
     return s;
   }
   {

@@ -158,7 +158,11 @@ class diff_job {
       if (!changes_path.empty() && changes_path != "-" && input_path != "-")
         refuse_overwriting_input(input_path, changes_path);
       source_ = open_input(input_path, options_.encoding, &summary_.encoding);
-      reader_ = std::make_unique<io::csv_reader>(*source_);
+      io::csv_reader_options ro;
+      ro.max_field_size = options_.max_field_size;
+      ro.max_record_size = options_.max_record_size;
+      ro.max_fields = options_.max_fields;
+      reader_ = std::make_unique<io::csv_reader>(*source_, ro);
       choose_decisions();
       if (!changes_path.empty()) open_changes(changes_path);
       process();
@@ -297,8 +301,8 @@ class diff_job {
   void read_header() {
     if (!reader_->next()) throw failure("the input is empty: it has no header row");
     if (!reader_->ok())
-      throw failure("line " + std::to_string(reader_->line()) +
-                    ": the header cannot be read: " + reader_->error());
+      throw failure("line " + std::to_string(reader_->line()) + ": the header cannot be read: " +
+                    reader_->error() + io::limit_hint(reader_->broken_limit(), "diff_options"));
     for (size_t c = 0; c < reader_->size(); ++c)
       header_.emplace_back(detail::trim_blanks((*reader_)[c]));
     std::vector<std::string> old_absent, new_absent;
@@ -392,7 +396,12 @@ class diff_job {
       // both rule sets alike.
       if (!reader_->ok()) {
         ++summary_.rows_rejected_both;
-        note_reject(line, true, true, "", reader_->error());
+        // A field over max_field_size is named by its column; other problems are the
+        // record's.
+        const bool in_column = reader_->broken_limit() == io::csv_reader::limit::field_size &&
+                               reader_->limit_field() < header_size;
+        note_reject(line, true, true, in_column ? header_[reader_->limit_field()] : "",
+                    reader_->error() + io::limit_hint(reader_->broken_limit(), "diff_options"));
         continue;
       }
       if (reader_->size() != header_size) {
@@ -591,6 +600,11 @@ diff_summary diff_csv(const rule_set& old_rules, const rule_set& new_rules,
   if (options.batch_rows == 0 || options.batch_rows > (size_t{1} << 24)) {
     diff_summary s;
     s.error = "batch_rows must be between 1 and 16777216";
+    return s;
+  }
+  if (options.max_field_size == 0 || options.max_record_size == 0 || options.max_fields == 0) {
+    diff_summary s;
+    s.error = "diff_options::max_field_size, max_record_size and max_fields must be at least 1";
     return s;
   }
   try {

@@ -180,6 +180,12 @@ const char* kClassifyHelp =
     "  --chunk-bytes N      input bytes per piece of work (default 1048576)\n"
     "  --unique-memory MB   memory for the customer ids seen so far (default 64); beyond\n"
     "                       it they spill to temporary files beside the output\n"
+    "  --max-field-bytes N  longest field, in bytes as written (default 1048576)\n"
+    "  --max-record-bytes N longest record, in bytes without its line end (default\n"
+    "                       16777216, at most 1073741824)\n"
+    "  --max-fields N       most fields in one record (default 65536)\n"
+    "                       A record over one of these limits is rejected (a header over\n"
+    "                       one fails the run); they bound memory whatever the input\n"
     "  --quiet              no summary and no progress bar\n"
     "  --coverage FILE      write the coverage of the rows written (per rule: matched,\n"
     "                       won, false, unknown; see 'chanrules coverage') to FILE as JSON,\n"
@@ -197,6 +203,30 @@ std::optional<uint64_t> whole_number(const std::string& s) {
     v = v * 10 + static_cast<uint64_t>(c - '0');
   }
   return v;
+}
+
+// --max-field-bytes, --max-record-bytes and --max-fields (classify and diff) into the
+// options' reader limits. Returns why one is unusable, or an empty string.
+template <class Options>
+std::string read_record_limits(const args& a, Options& options) {
+  struct limit {
+    const char* flag;
+    size_t* value;
+    uint64_t most;
+  };
+  const limit limits[] = {
+      {"--max-field-bytes", &options.max_field_size, uint64_t{1} << 30},
+      {"--max-record-bytes", &options.max_record_size, uint64_t{1} << 30},
+      {"--max-fields", &options.max_fields, uint64_t{1} << 24},
+  };
+  for (const limit& l : limits) {
+    if (!a.has(l.flag)) continue;
+    auto n = whole_number(a.get(l.flag));
+    if (!n || *n < 1 || *n > l.most)
+      return std::string(l.flag) + " takes a whole number from 1 to " + std::to_string(l.most);
+    *l.value = static_cast<size_t>(*n);
+  }
+  return {};
 }
 
 // Width of the terminal on standard error (80 when it cannot be told).
@@ -264,11 +294,12 @@ void print_summary(std::ostream& out, const chanrules::csv_summary& s) {
 }
 
 int cmd_classify(int argc, char** argv) {
-  args a = parse_args(
-      argc, argv, 2,
-      {"--rules", "--output", "--rejects", "--encoding", "--columns", "--max-rejects",
-       "--batch-rows", "--format", "--jobs", "--chunk-bytes", "--unique-memory", "--coverage"},
-      {"--help", "--reasons", "--excel-safe", "--quiet"});
+  args a =
+      parse_args(argc, argv, 2,
+                 {"--rules", "--output", "--rejects", "--encoding", "--columns", "--max-rejects",
+                  "--batch-rows", "--format", "--jobs", "--chunk-bytes", "--unique-memory",
+                  "--coverage", "--max-field-bytes", "--max-record-bytes", "--max-fields"},
+                 {"--help", "--reasons", "--excel-safe", "--quiet"});
   if (a.has("--help")) {
     std::cout << kClassifyHelp;
     return kOk;
@@ -331,6 +362,8 @@ int cmd_classify(int argc, char** argv) {
       return usage_error("classify", "--unique-memory takes a whole number of MB up to 1048576");
     options.unique_memory = static_cast<size_t>(*n) << 20;
   }
+  if (std::string why = read_record_limits(a, options); !why.empty())
+    return usage_error("classify", why);
   std::string output = a.get("--output");
   std::string rejects = a.get("--rejects", output == "-" ? "" : output + ".rejects.csv");
   if (output == "-" && rejects == "-")
@@ -686,6 +719,9 @@ const char* kDiffHelp =
     "  --encoding ENC       auto (default), utf-8 or gb18030\n"
     "  --excel-safe         neutralise changes-file cells starting with = + - @\n"
     "  --batch-rows N       rows classified together (default 16384)\n"
+    "  --max-field-bytes N, --max-record-bytes N, --max-fields N\n"
+    "                       the record size limits, as for classify (a record over one\n"
+    "                       is rejected by both rule sets)\n"
     "  --quiet              no rule-set warnings and no summary (--json still prints)\n"
     "  INPUT.csv            the export ('-' for standard input)\n"
     "\n"
@@ -836,10 +872,10 @@ void print_diff_summary(std::ostream& out, const chanrules::diff_summary& s, boo
 }
 
 int cmd_diff(int argc, char** argv) {
-  args a = parse_args(
-      argc, argv, 2,
-      {"--old", "--new", "--changes", "--key", "--decisions", "--encoding", "--batch-rows"},
-      {"--help", "--json", "--excel-safe", "--quiet"});
+  args a = parse_args(argc, argv, 2,
+                      {"--old", "--new", "--changes", "--key", "--decisions", "--encoding",
+                       "--batch-rows", "--max-field-bytes", "--max-record-bytes", "--max-fields"},
+                      {"--help", "--json", "--excel-safe", "--quiet"});
   if (a.has("--help")) {
     std::cout << kDiffHelp;
     return kOk;
@@ -865,6 +901,8 @@ int cmd_diff(int argc, char** argv) {
       return usage_error("diff", "--batch-rows takes a whole number from 1 to 16777216");
     options.batch_rows = static_cast<size_t>(*n);
   }
+  if (std::string why = read_record_limits(a, options); !why.empty())
+    return usage_error("diff", why);
   std::string changes = a.get("--changes");
   if (a.has("--changes") && changes.empty())
     return usage_error("diff", "--changes needs a file name");

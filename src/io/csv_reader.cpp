@@ -108,6 +108,7 @@ bool csv_reader::next() {
   scratch_.clear();
   error_.clear();
   severity_ = severity::none;
+  limit_ = limit::none;
   raw_ = {};
   discarding_ = false;
   dropped_ = 0;
@@ -147,10 +148,12 @@ bool csv_reader::next() {
   return true;
 }
 
-void csv_reader::set_error(severity level, std::string message) {
+void csv_reader::set_error(severity level, std::string message, limit which, size_t field) {
   if (level > severity_) {
     severity_ = level;
     error_ = std::move(message);
+    limit_ = which;
+    limit_field_ = field;
   }
 }
 
@@ -167,13 +170,15 @@ void csv_reader::push_field_slow(size_t begin, size_t end, bool escaped) {
   if (n > options_.max_field_size) {
     set_error(severity::field_limit,
               field_message(fields_.size() + 1, "longer than max_field_size (") +
-                  std::to_string(options_.max_field_size) + " bytes)");
+                  std::to_string(options_.max_field_size) + " bytes)",
+              limit::field_size, fields_.size());
     start_discarding();
     return;
   }
   if (fields_.size() >= options_.max_fields) {
     set_error(severity::field_limit,
-              "more than max_fields (" + std::to_string(options_.max_fields) + ") fields");
+              "more than max_fields (" + std::to_string(options_.max_fields) + ") fields",
+              limit::fields);
     start_discarding();
     return;
   }
@@ -201,13 +206,16 @@ void csv_reader::push_field_slow(size_t begin, size_t end, bool escaped) {
 void csv_reader::check_limits(size_t pos, size_t field_size) {
   if (severity_ == severity::record_limit) return;
   if (dropped_ + pos > options_.max_record_size) {
-    set_error(severity::record_limit, "record longer than max_record_size (" +
-                                          std::to_string(options_.max_record_size) + " bytes)");
+    set_error(severity::record_limit,
+              "record longer than max_record_size (" + std::to_string(options_.max_record_size) +
+                  " bytes)",
+              limit::record_size);
     start_discarding();
   } else if (!discarding_ && field_size > options_.max_field_size) {
     set_error(severity::field_limit,
               field_message(fields_.size() + 1, "longer than max_field_size (") +
-                  std::to_string(options_.max_field_size) + " bytes)");
+                  std::to_string(options_.max_field_size) + " bytes)",
+              limit::field_size, fields_.size());
     start_discarding();
   }
 }
@@ -392,6 +400,35 @@ void csv_reader::parse_record() {
     }
     return;
   }
+}
+
+std::string limit_hint(csv_reader::limit which, std::string_view options_struct) {
+  const char* flag = nullptr;
+  const char* member = nullptr;
+  switch (which) {
+    case csv_reader::limit::none:
+      return {};
+    case csv_reader::limit::field_size:
+      flag = "--max-field-bytes";
+      member = "max_field_size";
+      break;
+    case csv_reader::limit::record_size:
+      flag = "--max-record-bytes";
+      member = "max_record_size";
+      break;
+    case csv_reader::limit::fields:
+      flag = "--max-fields";
+      member = "max_fields";
+      break;
+  }
+  std::string hint = "; if such records are genuine, raise ";
+  hint += flag;
+  hint += " (";
+  hint += options_struct;
+  hint += "::";
+  hint += member;
+  hint += ')';
+  return hint;
 }
 
 }  // namespace chanrules::io

@@ -97,6 +97,13 @@ class csv_reader {
   // Why the record is bad, e.g. "field 3: quote inside an unquoted field"; empty when ok().
   const std::string& error() const noexcept { return error_; }
 
+  // Which size limit the record broke (none when ok() or for a syntax error), so that a
+  // caller can say how its users raise that limit; for field_size, limit_field() is the
+  // (0-based) index of the field that was too long.
+  enum class limit : uint8_t { none, field_size, record_size, fields };
+  limit broken_limit() const noexcept { return limit_; }
+  size_t limit_field() const noexcept { return limit_field_; }
+
   // Physical line (1-based, header = 1) on which the record starts.
   uint64_t line() const noexcept { return line_; }
   // Byte offset of the record's first byte in the source's stream (a BOM counts).
@@ -143,7 +150,7 @@ class csv_reader {
     }
   }
   void push_field_slow(size_t begin, size_t end, bool escaped);
-  void set_error(severity level, std::string message);
+  void set_error(severity level, std::string message, limit which = limit::none, size_t field = 0);
   void check_limits(size_t pos, size_t field_size);
   void start_discarding();
 
@@ -163,6 +170,8 @@ class csv_reader {
   bool discarding_ = false;  // over a limit: scan to the record's end, keep nothing
   uint64_t dropped_ = 0;     // bytes of the current record dropped while discarding
   severity severity_ = severity::none;
+  limit limit_ = limit::none;  // goes with error_
+  size_t limit_field_ = 0;
 
   // Views into buf_ from the start: fill() moves them along when it moves the record.
   std::vector<std::string_view> fields_;
@@ -175,5 +184,11 @@ class csv_reader {
   uint64_t offset_ = 0;
   uint64_t records_ = 0;
 };
+
+// How a caller's users raise `which`, appended to the reader's error so that a rejected
+// record says what to change: "; if such records are genuine, raise --max-field-bytes
+// (OPTIONS::max_field_size)" where OPTIONS names the public options struct (csv_options,
+// diff_options), whose members carry the reader's names. Empty for limit::none.
+std::string limit_hint(csv_reader::limit which, std::string_view options_struct);
 
 }  // namespace chanrules::io

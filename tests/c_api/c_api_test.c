@@ -640,6 +640,9 @@ static void test_csv(const chanrules_rules* rules) {
       "C1,\"a, b\",R,T3,2,650,keep me\r\n"
       "C2,b,X,,,,\r\n"
       "C1,c,W,,,,\r\n";
+  static const char long_name[] =
+      "customer_id,customer_name,network,market_tier,local_rank,gsm_monthly_units\n"
+      "C1,Guangzhou Tianhe Phone Company,R,T3,2,650\n";
   chanrules_csv_options options;
   chanrules_csv_result* result = NULL;
   chanrules_csv_summary summary;
@@ -674,6 +677,37 @@ static void test_csv(const chanrules_rules* rules) {
   FAILS(chanrules_classify_csv(rules, input, sizeof input - 1, &options, &result, &st),
         CHANRULES_DATA_ERROR, "more than 1 rows rejected");
   drop();
+
+  /* Lowered limits: a 30-byte name is over a 20-byte field limit (the header's longest
+   * name has 17); its record is rejected, naming the column and the limit. Raised again,
+   * the same record is accepted. */
+  memset(&options, 0, sizeof options);
+  options.flags = CHANRULES_CSV_LIMITS;
+  options.max_field_size = 20;
+  options.max_record_size = 1000;
+  options.max_fields = 100;
+  if (OK(chanrules_classify_csv(rules, long_name, sizeof long_name - 1, &options, &result, &st))) {
+    out = chanrules_csv_result_rejects(result, &size);
+    CHECK(strstr(out,
+                 "\n2,customer_name,\"field 2: longer than max_field_size (20 bytes); if such "
+                 "records are genuine, raise --max-field-bytes "
+                 "(csv_options::max_field_size)\",\n") != NULL);
+    OK(chanrules_csv_result_summary(result, &summary, &st));
+    CHECK(summary.rows_in == 1 && summary.rows_out == 0 && summary.rows_rejected == 1);
+    chanrules_csv_result_free(result);
+  }
+  options.max_field_size = 30;
+  if (OK(chanrules_classify_csv(rules, long_name, sizeof long_name - 1, &options, &result, &st))) {
+    OK(chanrules_csv_result_summary(result, &summary, &st));
+    CHECK(summary.rows_in == 1 && summary.rows_out == 1 && summary.rows_rejected == 0);
+    chanrules_csv_result_free(result);
+  }
+  options.max_fields = 0;
+  FAILS(chanrules_classify_csv(rules, input, sizeof input - 1, &options, &result, &st),
+        CHANRULES_INVALID_ARGUMENT, "must be at least 1");
+  CHECK(result == NULL);
+  drop();
+
   FAILS(chanrules_classify_csv(rules, "a,b\n1,2\n", 8, NULL, &result, &st), CHANRULES_DATA_ERROR,
         "the header has no column 'customer_id'");
   CHECK(result == NULL);

@@ -87,6 +87,28 @@ expect_exit "max rejects" 1 -- "$bin" classify --rules "$rules" "$work/bad.csv" 
 contains "max rejects message" "$work/stderr" "more than 2 rows rejected"
 if [ -e "$work/max.out" ] || [ -e "$work/max.out.rejects.csv" ]; then fail "max rejects left an output file"; else ok; fi
 
+# --- record size limits: a record over one is rejected, naming it; raised, it is accepted ---
+# (the header, 191 bytes, stays within them; the long record has a 250-byte name)
+printf '%s\n' "$header" "C1,Good,R,T2,1,600,,,,,,," "C2,$(printf 'n%.0s' $(seq 250)),R,T2,1,600,,,,,,," >"$work/long.csv"
+expect_exit "lowered --max-field-bytes" 0 -- "$bin" classify --rules "$rules" "$work/long.csv" -o "$work/long.out" --max-field-bytes 249
+contains "field limit counted" "$work/stdout" "rows rejected 1"
+contains "field limit reject" "$work/long.out.rejects.csv" '3,customer_name,"field 2: longer than max_field_size (249 bytes); if such records are genuine, raise --max-field-bytes (csv_options::max_field_size)"'
+expect_exit "raised --max-field-bytes" 0 -- "$bin" classify --rules "$rules" "$work/long.csv" -o "$work/long.out" --max-field-bytes=250
+contains "field limit raised" "$work/stdout" "rows rejected 0"
+expect_exit "lowered --max-record-bytes" 0 -- "$bin" classify --rules "$rules" "$work/long.csv" -o "$work/long.out" --max-record-bytes 200 --chunk-bytes 1
+contains "record limit reject" "$work/long.out.rejects.csv" '3,,"record longer than max_record_size (200 bytes); if such records are genuine, raise --max-record-bytes (csv_options::max_record_size)"'
+expect_exit "header over --max-fields" 1 -- "$bin" classify --rules "$rules" "$work/long.csv" -o "$work/long2.out" --max-fields 12
+contains "max fields message" "$work/stderr" "line 1: the header cannot be read: more than max_fields (12) fields; if such records are genuine, raise --max-fields"
+if [ -e "$work/long2.out" ]; then fail "a header over --max-fields left an output file"; else ok; fi
+for bad in 0 -1 12x 1073741825 ""; do
+  expect_exit "--max-record-bytes '$bad'" 2 -- "$bin" classify --rules "$rules" "$work/long.csv" -o "$work/x.out" --max-record-bytes "$bad"
+  contains "--max-record-bytes '$bad' message" "$work/stderr" "--max-record-bytes takes a whole number from 1 to 1073741824"
+done
+expect_exit "--max-fields 0" 2 -- "$bin" classify --rules "$rules" "$work/long.csv" -o "$work/x.out" --max-fields 0
+contains "--max-fields 0 message" "$work/stderr" "--max-fields takes a whole number from 1 to 16777216"
+expect_exit "--max-field-bytes x" 2 -- "$bin" classify --rules "$rules" "$work/long.csv" -o "$work/x.out" --max-field-bytes x
+contains "--max-field-bytes x message" "$work/stderr" "--max-field-bytes takes a whole number from 1 to 1073741824"
+
 # --- whole-file problems: clear error, non-zero exit, no output ------------------------------
 : >"$work/empty.csv"
 expect_exit "empty file" 1 -- "$bin" classify --rules "$rules" "$work/empty.csv" -o "$work/empty.out"
