@@ -778,7 +778,10 @@ class analyzer {
                   (p_.m.decisions[d.decision].ranked() ? "by better-ranked outcomes of "
                                                        : "earlier by ") +
                   rule_list(d.decision, f.others);
-        hint = "reorder the rules, narrow the earlier ones, or remove this rule";
+        hint = p_.m.decisions[d.decision].ranked()
+                   ? "rank its outcome higher in 'outcomes', narrow the better-ranked rules, "
+                     "or remove this rule"
+                   : "reorder the rules, narrow the earlier ones, or remove this rule";
       }
       f.diag = make_diagnostic(severity::warning, "W-unreachable", info.pos, message, hint,
                                info.id.size());
