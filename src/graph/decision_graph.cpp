@@ -48,6 +48,22 @@ struct cycle_finder : boost::default_dfs_visitor {
   }
 };
 
+// How a decision picks among its rules, when not the first that holds.
+std::string policy_note(const decision_info& d) {
+  switch (d.hit) {
+    case hit_policy::first:
+      return "";
+    case hit_policy::unique:
+      return " (hit: unique)";
+    case hit_policy::priority:
+      return " (hit: priority)";
+    case hit_policy::collect:
+      break;
+  }
+  static const char* const aggregates[] = {"", " count", " min", " max"};
+  return std::string(" (hit: collect") + aggregates[static_cast<int>(d.aggregate)] + ")";
+}
+
 bool condition_always_true(const condition& c) {
   return !c.nodes.empty() && c.nodes.back().kind == cond_kind::constant && c.nodes.back().value;
 }
@@ -242,7 +258,7 @@ std::string to_dot(const model& m) {
   std::ostringstream out;
   auto vertex_writer = [&](std::ostream& os, vertex_t v) {
     const auto& d = m.decisions[v];
-    std::string label = d.name + (d.output ? "" : " (helper)") + "\\n";
+    std::string label = d.name + (d.output ? "" : " (helper)") + policy_note(d) + "\\n";
     for (const auto& r : d.rules) {
       std::string when = dot_escape(r.when_text);
       if (when.size() > 90) {
@@ -361,7 +377,7 @@ std::string to_dot(const model& m, const graph_evidence& evidence) {
           "cellpadding=\"3\""
        << (unused ? " style=\"dashed\" color=\"" + std::string(kDeadInk) + "\"" : "") << ">";
     os << "<tr><td colspan=\"3\" align=\"left\" bgcolor=\"" << kHeadFill << "\"><b>"
-       << html_text(d.name) << "</b>" << (d.output ? "" : " (helper)")
+       << html_text(d.name) << "</b>" << (d.output ? "" : " (helper)") << policy_note(d)
        << "</td><td colspan=\"3\" align=\"right\" bgcolor=\"" << kHeadFill << "\">"
        << html_text(rows) << "</td></tr>";
     os << "<tr>";
