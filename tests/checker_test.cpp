@@ -12,7 +12,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -590,6 +592,77 @@ TEST(Checker, NamedSets) {
        {{"E-unknown-field", "field: ^name", "unknown field 'name' in named set 's'",
          "declare it under 'fields'"}}},
   });
+}
+
+// A named set too large for its automaton is an E-limit at the set, saying which limit and
+// the set's size: entries and states from the checker, the minimised table's cells from the
+// compiler (rule_set.cpp places it at the set).
+TEST(Checker, NamedSetLimits) {
+  // `count` entries k0, k1, ... whose aliases are alias(i), in a set used by the rule.
+  auto with_set = [](size_t count, const std::function<std::string(size_t)>& alias) {
+    std::string yaml = "named_sets:\n  big:\n    field: id\n    entries:\n";
+    for (size_t i = 0; i < count; ++i)
+      yaml += "      - {key: k" + std::to_string(i) + ", aliases: [" + alias(i) + "]}\n";
+    return yaml + decision("big == k0");
+  };
+  const std::string hint =
+      "split the entries over several named sets on the same field, or move names that are "
+      "matched whole to a list file";
+  auto plain = [](size_t i) { return "d" + std::to_string(i); };
+
+  // 4094 entries: the most a set holds; it loads and matches.
+  {
+    load_result r = rule_set::load_string(kBase + with_set(4094, plain), "rs.yaml");
+    ASSERT_TRUE(r.ok()) << describe(r.diagnostics);
+    EXPECT_TRUE(r.diagnostics.empty()) << describe(r.diagnostics);
+  }
+  run_cases({
+      {"4095 entries",
+       with_set(4095, plain),
+       {{"E-limit", "  ^big:", "named set 'big' has 4095 entries; a named set holds at most 4094",
+         hint}}},
+      // 100 aliases n<i>-xxx...x (120 x): 12,201 distinct beginnings.
+      {"aliases too long for the automaton's states",
+       with_set(100,
+                [](size_t i) { return "n" + std::to_string(i) + "-" + std::string(120, 'x'); }),
+       {{"E-limit", "  ^big:",
+         "named set 'big' needs 73212 automaton states (6 for each of the 12201 distinct "
+         "beginnings of its aliases, and 6 to start); the limit is 65536",
+         "use fewer or shorter aliases (aliases that begin alike share states), or " + hint}}},
+  });
+
+  // Within the states, but the minimised table is too large: 3500 random three-byte aliases
+  // over the printable ASCII bytes (as YAML double-quoted strings).
+  std::mt19937 rng(7);
+  std::vector<std::string> random_aliases;
+  for (int i = 0; i < 3500; ++i) {
+    std::string a = "\"";
+    for (int k = 0; k < 3; ++k) {
+      char c = static_cast<char>('!' + rng() % 94);
+      if (c == '"' || c == '\\') a += '\\';
+      a += c;
+    }
+    random_aliases.push_back(a + "\"");
+  }
+  const std::string yaml =
+      kBase + with_set(random_aliases.size(), [&](size_t i) { return random_aliases[i]; });
+  load_result r = rule_set::load_string(yaml, "rs.yaml");
+  EXPECT_FALSE(r.ok());
+  ASSERT_EQ(r.diagnostics.size(), 1u) << describe(r.diagnostics);
+  const diagnostic& d = r.diagnostics[0];
+  EXPECT_EQ(d.code, "E-limit");
+  EXPECT_EQ(d.location.file, "rs.yaml");
+  line_col pos = at(yaml, "  ^big:");
+  EXPECT_EQ(d.location.line, pos.line);
+  EXPECT_EQ(d.location.column, pos.column);
+  EXPECT_EQ(d.message.rfind("named set 'big' is too large for its matching automaton: the "
+                            "minimised automaton has ",
+                            0),
+            0u)
+      << d.message;
+  EXPECT_NE(d.message.find(" byte classes = "), std::string::npos) << d.message;
+  EXPECT_NE(d.message.find(" table cells; the limit is 1048575"), std::string::npos) << d.message;
+  EXPECT_EQ(d.hint, "use fewer or shorter aliases, " + hint);
 }
 
 // ---- golden text -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -535,6 +536,98 @@ TEST(NameMatcher, EmptyAliasesAndNoEntries) {
   detail::name_matcher empty_alias({{""}, {"x"}});
   EXPECT_EQ(empty_alias.match("abc"), detail::name_matcher::no_match);
   EXPECT_EQ(empty_alias.match("axc"), 1);
+}
+
+// The limits: 4094 entries; 65536 states before minimisation, counted from the aliases
+// alone (6 per trie node); the minimised table's cells, known once built. Each is refused
+// with a limit_error carrying the aliases' fingerprint.
+TEST(NameMatcher, Limits) {
+  using limit_error = detail::name_matcher::limit_error;
+  // States from the aliases alone: the root and the distinct non-empty beginnings of the
+  // normalized aliases (case and full-width forms folded; empty aliases and repeats add
+  // nothing).
+  EXPECT_EQ(detail::name_matcher::automaton_states({}), 6u);
+  EXPECT_EQ(detail::name_matcher::automaton_states({{"ab", "AC", ""}, {"ab", "\xef\xbc\xa1"}}),
+            6u * 4);  // root, a, ab, ac
+  EXPECT_EQ(detail::name_matcher::automaton_states({{"she", "hers"}, {"he"}}), 6u * 8);
+
+  std::vector<std::vector<std::string>> entries;
+  // Aliases d0000 ... d4093: the same length, so none holds another.
+  auto alias = [](int i) {
+    std::string digits = std::to_string(i);
+    return "d" + std::string(4 - digits.size(), '0') + digits;
+  };
+  for (int i = 0; i < 4094; ++i) entries.push_back({alias(i)});
+  detail::name_matcher at_limit(entries);  // 4094 entries: built
+  EXPECT_EQ(at_limit.match("x d4093 y"), 4093);
+  EXPECT_EQ(at_limit.match("d4093d0040"), 40);  // the first entry wins
+  entries.push_back({alias(4094)});
+  try {
+    detail::name_matcher over(entries);
+    ADD_FAILURE() << "4095 entries were accepted";
+  } catch (const limit_error& e) {
+    EXPECT_EQ(e.which, limit_error::limit::entries);
+    EXPECT_EQ(e.value, 4095u);
+    EXPECT_EQ(e.fingerprint, detail::name_matcher::fingerprint(entries));
+    EXPECT_STREQ(e.what(), "a named set holds at most 4094 entries; this one has 4095");
+  }
+
+  // 10,922 trie nodes (65,532 states) is the most; one more node is refused before the trie
+  // is built. One alias of n bytes has n beginnings: n + 1 nodes. (Not built at the limit: a
+  // chain that deep takes the minimisation one round per byte.)
+  EXPECT_EQ(detail::name_matcher::automaton_states({{std::string(10921, 'x')}}), 65532u);
+  try {
+    detail::name_matcher over({{std::string(10922, 'x')}});
+    ADD_FAILURE() << "65538 states were accepted";
+  } catch (const limit_error& e) {
+    EXPECT_EQ(e.which, limit_error::limit::states);
+    EXPECT_EQ(e.value, 65538u);
+    EXPECT_STREQ(e.what(),
+                 "the automaton needs 65538 states before minimisation; the limit is 65536");
+  }
+
+  // Many short random aliases over many bytes: within the states, but the minimised table
+  // (about 8,700 states x 135 byte classes) is over 2^20 - 1 cells.
+  std::mt19937 rng(7);
+  std::vector<std::vector<std::string>> random_aliases;
+  for (int i = 0; i < 3500; ++i) {
+    std::string a;
+    for (int k = 0; k < 3; ++k) a += static_cast<char>('!' + rng() % 94);
+    random_aliases.push_back({a});
+  }
+  ASSERT_LE(detail::name_matcher::automaton_states(random_aliases),
+            detail::name_matcher::max_states);
+  try {
+    detail::name_matcher over(random_aliases);
+    ADD_FAILURE() << "a table of " << over.states() * over.byte_classes() << " cells was built";
+  } catch (const limit_error& e) {
+    EXPECT_EQ(e.which, limit_error::limit::cells);
+    EXPECT_GT(e.value, detail::name_matcher::max_cells);
+    EXPECT_EQ(e.fingerprint, detail::name_matcher::fingerprint(random_aliases));
+    EXPECT_NE(std::string(e.what()).find("table cells; the limit is 1048575"), std::string::npos)
+        << e.what();
+  }
+  // automaton_states agrees with counting the distinct beginnings one by one.
+  for (int round = 0; round < 20; ++round) {
+    std::vector<std::vector<std::string>> aliases(1 + rng() % 5);
+    std::set<std::string> beginnings;
+    for (auto& entry : aliases)
+      for (int k = rng() % 6; k > 0; --k) {
+        std::string a;
+        for (int n = rng() % 6; n > 0; --n) a += "aAbB\xef\xbc\xa1"[rng() % 7];
+        entry.push_back(a);
+        std::string norm = detail::name_matcher::normalize(a);
+        for (size_t len = 1; len <= norm.size(); ++len) beginnings.insert(norm.substr(0, len));
+      }
+    EXPECT_EQ(detail::name_matcher::automaton_states(aliases), 6 * (1 + beginnings.size()));
+  }
+  // The fingerprint tells sets apart by any byte and by how aliases group into entries.
+  EXPECT_NE(detail::name_matcher::fingerprint({{"ab"}}),
+            detail::name_matcher::fingerprint({{"ac"}}));
+  EXPECT_NE(detail::name_matcher::fingerprint({{"a", "b"}}),
+            detail::name_matcher::fingerprint({{"a"}, {"b"}}));
+  EXPECT_NE(detail::name_matcher::fingerprint({{"ab"}}),
+            detail::name_matcher::fingerprint({{"a", "b"}}));
 }
 
 // ---- string_table

@@ -8,6 +8,7 @@
 #include "analysis/analysis.h"
 #include "check/checker.h"
 #include "common/paths.h"
+#include "compile/name_matcher.h"
 #include "exec/batch_impl.h"
 #include "graph/decision_graph.h"
 #include "load/loader.h"
@@ -61,7 +62,33 @@ load_result run_pipeline(const detail::source_ptr& file, const std::string& base
       sort_diagnostics(result.diagnostics);
       return result;
     }
-    auto prog = std::make_shared<detail::program>(detail::compile(std::move(*model)));
+    // A named set's minimised automaton can outgrow its table, which is known only once it
+    // is built (the checker refuses the limits it can tell beforehand): the error is placed
+    // at the set, found by the fingerprint of its aliases.
+    struct set_site {
+      std::string name;
+      detail::source_pos pos;
+      uint64_t fingerprint;
+    };
+    std::vector<set_site> sites;
+    for (const detail::named_set_info& s : model->named_sets)
+      sites.push_back({s.name, s.pos, detail::name_matcher::fingerprint(s.aliases)});
+    std::shared_ptr<detail::program> prog;
+    try {
+      prog = std::make_shared<detail::program>(detail::compile(std::move(*model)));
+    } catch (const detail::name_matcher::limit_error& e) {
+      auto site = std::find_if(sites.begin(), sites.end(),
+                               [&](const set_site& s) { return s.fingerprint == e.fingerprint; });
+      if (site == sites.end()) throw;  // not a set of this rule set: a bug, E-internal below
+      result.diagnostics.push_back(detail::make_diagnostic(
+          severity::error, "E-limit", site->pos,
+          "named set '" + site->name + "' is too large for its matching automaton: " + e.what(),
+          "use fewer or shorter aliases, split the entries over several named sets on the same "
+          "field, or move names that are matched whole to a list file",
+          site->name.size()));
+      sort_diagnostics(result.diagnostics);
+      return result;
+    }
     // Declared contracts (`hit: unique`, `complete: true`) are proven on every load: a rule
     // set that breaks one never classifies anything.
     bool contracts = false;
@@ -181,6 +208,8 @@ std::vector<analysis_finding> rule_set::analyze(const analysis_options& options)
   detail::analysis_settings settings;
   settings.max_steps = options.max_steps;
   settings.max_total_steps = options.max_total_steps;
+  settings.samples = options.samples;
+  settings.aimed_samples = options.aimed_samples;
   std::vector<analysis_finding> out;
   for (detail::finding& f : detail::analyze(*program_, settings)) {
     const detail::decision_info& d = program_->m.decisions[f.decision];

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/paths.h"
+#include "compile/name_matcher.h"  // its limits, checked here where the set's position is known
 #include "io/byte_stream.h"
 #include "io/csv_reader.h"
 
@@ -479,8 +480,36 @@ class checker {
         s.keys.add(e.key.text);
         s.aliases.push_back(std::move(aliases));
       }
+      check_matcher_limits(s);
       m_.named_sets.push_back(std::move(s));
     }
+  }
+
+  // A named set is compiled to an automaton with fixed limits (name_matcher): those that the
+  // aliases alone tell are refused here, at the set. (The size of the minimised table is
+  // known only once it is built: rule_set.cpp places that error at the set too.)
+  void check_matcher_limits(const named_set_info& s) {
+    const std::string hint =
+        "split the entries over several named sets on the same field, or move names that are "
+        "matched whole to a list file";
+    if (s.aliases.size() > name_matcher::max_entries) {
+      error(s.pos, "E-limit",
+            "named set '" + s.name + "' has " + std::to_string(s.aliases.size()) +
+                " entries; a named set holds at most " + std::to_string(name_matcher::max_entries),
+            hint, s.name.size());
+      return;
+    }
+    const size_t states = name_matcher::automaton_states(s.aliases);
+    if (states > name_matcher::max_states)
+      error(s.pos, "E-limit",
+            "named set '" + s.name + "' needs " + std::to_string(states) + " automaton states (" +
+                std::to_string(name_matcher::states_per_node) + " for each of the " +
+                std::to_string(states / name_matcher::states_per_node - 1) +
+                " distinct beginnings of its aliases, and " +
+                std::to_string(name_matcher::states_per_node) + " to start); the limit is " +
+                std::to_string(name_matcher::max_states),
+            "use fewer or shorter aliases (aliases that begin alike share states), or " + hint,
+            s.name.size());
   }
 
   // --- 5. decision domains ---------------------------------------------------------------------

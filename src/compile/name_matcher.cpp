@@ -199,7 +199,65 @@ void name_matcher::prefilter_many(const char*, size_t, const uint32_t*, const ui
 }
 #endif
 
+size_t name_matcher::automaton_states(const std::vector<std::vector<std::string>>& aliases) {
+  // The trie's nodes are the root and the distinct non-empty prefixes of the aliases; in
+  // sorted order, each alias adds the prefixes longer than what it shares with the one
+  // before.
+  std::vector<std::string> sorted;
+  for (const auto& entry : aliases)
+    for (const std::string& alias : entry)
+      if (std::string norm = normalize(alias); !norm.empty()) sorted.push_back(std::move(norm));
+  std::sort(sorted.begin(), sorted.end());
+  size_t nodes = 1;
+  const std::string* prev = nullptr;
+  for (const std::string& a : sorted) {
+    size_t common = 0;
+    if (prev) {
+      const size_t n = std::min(a.size(), prev->size());
+      while (common < n && a[common] == (*prev)[common]) ++common;
+    }
+    nodes += a.size() - common;
+    prev = &a;
+  }
+  return nodes * states_per_node;
+}
+
+uint64_t name_matcher::fingerprint(const std::vector<std::vector<std::string>>& aliases) {
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, over lengths and bytes
+  auto mix = [&](uint64_t v) {
+    for (int i = 0; i < 8; ++i) {
+      h ^= (v >> (8 * i)) & 0xFF;
+      h *= 0x100000001b3ULL;
+    }
+  };
+  mix(aliases.size());
+  for (const auto& entry : aliases) {
+    mix(entry.size());
+    for (const std::string& alias : entry) {
+      mix(alias.size());
+      for (unsigned char c : alias) {
+        h ^= c;
+        h *= 0x100000001b3ULL;
+      }
+    }
+  }
+  return h;
+}
+
 name_matcher::name_matcher(const std::vector<std::vector<std::string>>& aliases) {
+  // 0. The limits that do not need the automaton, before the trie (1 KiB per node) is built:
+  //    a hostile set must not exhaust memory here. The checker has refused such sets
+  //    already; this guards every other caller.
+  if (aliases.size() > max_entries)
+    throw limit_error(limit_error::limit::entries, aliases.size(), fingerprint(aliases),
+                      "a named set holds at most " + std::to_string(max_entries) +
+                          " entries; this one has " + std::to_string(aliases.size()));
+  if (size_t states = automaton_states(aliases); states > max_states)
+    throw limit_error(limit_error::limit::states, states, fingerprint(aliases),
+                      "the automaton needs " + std::to_string(states) +
+                          " states before minimisation; the limit is " +
+                          std::to_string(max_states));
+
   // 1. Aho-Corasick over normalized bytes (the reference semantics): trie, failure links,
   //    complete transition function `go_to`, and per state the smallest entry matched.
   std::vector<std::vector<int32_t>> trie(1, std::vector<int32_t>(256, -1));
@@ -221,7 +279,6 @@ name_matcher::name_matcher(const std::vector<std::vector<std::string>>& aliases)
           std::min<uint32_t>(out[s], static_cast<uint32_t>(std::min<size_t>(entry, kNone - 1)));
     }
   }
-  if (aliases.size() >= kNone) throw std::length_error("a named set holds at most 4094 entries");
   const size_t n = trie.size();
   std::vector<uint32_t> go_to(n * 256, 0), fail(n, 0);
   std::deque<uint32_t> queue;
@@ -259,8 +316,8 @@ name_matcher::name_matcher(const std::vector<std::vector<std::string>>& aliases)
   enum prefix : uint32_t { none, ef, ef_bc, ef_bd, e3, e3_80, prefixes };
   const std::vector<std::vector<unsigned>> bytes_of = {{},           {0xEF}, {0xEF, 0xBC},
                                                        {0xEF, 0xBD}, {0xE3}, {0xE3, 0x80}};
-  states_ = n * prefixes;
-  if (states_ > 65536) throw std::length_error("named set too large for its automaton");
+  states_ = n * prefixes;  // at most max_states (checked above)
+  static_assert(prefixes == states_per_node && max_entries == kNone - 1 && max_cells == kStateMask);
   auto id = [&](uint32_t s, uint32_t pre) { return static_cast<uint32_t>(s * prefixes + pre); };
   delta_.assign(states_ * 256, 0);
   for (uint32_t s = 0; s < n; ++s) {
@@ -347,8 +404,12 @@ name_matcher::name_matcher(const std::vector<std::vector<std::string>>& aliases)
       renumber[block[st]] = next_id++;
     }
   states_ = blocks;
-  if (states_ * classes_ > kStateMask)
-    throw std::length_error("named set too large for its automaton");
+  if (states_ * classes_ > max_cells)
+    throw limit_error(limit_error::limit::cells, states_ * classes_, fingerprint(aliases),
+                      "the minimised automaton has " + std::to_string(states_) + " states x " +
+                          std::to_string(classes_) +
+                          " byte classes = " + std::to_string(states_ * classes_) +
+                          " table cells; the limit is " + std::to_string(max_cells));
   std::vector<uint32_t> compact(states_ * classes_);
   for (size_t st = 0; st < states_; ++st)
     for (size_t c = 0; c < classes_; ++c) {

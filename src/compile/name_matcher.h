@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,9 +22,43 @@ class name_matcher {
  public:
   static constexpr uint16_t no_match = 0xFFFF;
 
-  // aliases[entry] = the texts that select that entry. Throws std::length_error when the
-  // automaton exceeds its limits (about a million state*class cells, 4094 entries).
+  // The automaton's limits. The checker refuses a named set over the first two (E-limit at
+  // the set, see check_named_sets), which it can tell cheaply with automaton_states(); the
+  // third is known only once the automaton is built and minimised.
+  //  entries: a cell holds the entry matched in 12 bits, one value meaning "none".
+  static constexpr size_t max_entries = 4094;
+  //  states before minimisation: 6 per node of the trie of normalized aliases (the root
+  //  and one per distinct beginning of an alias), each with a 256-cell row.
+  static constexpr size_t max_states = 65536;
+  static constexpr size_t states_per_node = 6;
+  //  cells of the minimised table (states x byte classes): a cell holds the next state's
+  //  offset in 20 bits.
+  static constexpr size_t max_cells = (size_t{1} << 20) - 1;
+
+  // What the constructor throws for aliases over a limit: which one, the value that is too
+  // large, and the aliases' fingerprint() so that a caller that knows where each set came
+  // from can tell which one it was.
+  class limit_error : public std::length_error {
+   public:
+    enum class limit : uint8_t { entries, states, cells };
+    limit_error(limit which, size_t value, uint64_t fingerprint, const std::string& what)
+        : std::length_error(what), which(which), value(value), fingerprint(fingerprint) {}
+    limit which;
+    size_t value;
+    uint64_t fingerprint;
+  };
+
+  // aliases[entry] = the texts that select that entry. Throws limit_error when they exceed
+  // a limit above; the entries and states are checked before anything large is allocated.
   explicit name_matcher(const std::vector<std::vector<std::string>>& aliases);
+
+  // States of the automaton before minimisation (states_per_node per trie node), from the
+  // aliases alone: 1 + the distinct non-empty beginnings of the normalized aliases, times
+  // states_per_node. Cheap (a sort), so the checker can refuse a set before it is built.
+  static size_t automaton_states(const std::vector<std::vector<std::string>>& aliases);
+
+  // A hash of the aliases (entries, their order, every byte), as carried by limit_error.
+  static uint64_t fingerprint(const std::vector<std::vector<std::string>>& aliases);
   name_matcher() = default;
 
   // Entry index of the first-declared entry one of whose aliases occurs in `text`.
