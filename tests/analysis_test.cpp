@@ -430,7 +430,20 @@ TEST(Analysis, CannotDecideWithinTheStepLimit) {
   ASSERT_TRUE(rules);
   analysis_options options;
   options.max_steps = 2;
+  options.samples = 0;  // no random records: the search alone
+  options.aimed_samples = 0;
   auto findings = rules->analyze(options);
+  ASSERT_EQ(findings.size(), 1u) << findings_text(findings);
+  EXPECT_EQ(findings[0].kind, "undecided");
+  // With the random records (the default), the rule is reached without any search: by the
+  // uniform draws, or by one draw aimed at it.
+  options.samples = 4096;
+  EXPECT_TRUE(rules->analyze(options).empty());
+  options.samples = 0;
+  options.aimed_samples = 1;
+  EXPECT_TRUE(rules->analyze(options).empty());
+  options.aimed_samples = 0;
+  findings = rules->analyze(options);
   ASSERT_EQ(findings.size(), 1u) << findings_text(findings);
   EXPECT_EQ(findings[0].kind, "undecided");
   EXPECT_EQ(findings[0].diag.code, "W-undecided");

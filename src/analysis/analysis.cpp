@@ -7,6 +7,7 @@
 #include <bit>
 #include <limits>
 #include <map>
+#include <random>
 #include <set>
 
 #include "common/values.h"
@@ -311,6 +312,63 @@ class solver {
     return v;
   }
 
+  // Fixes every field to one atom (atom_of[f]): a complete record, on which every node and
+  // decision is known. The next search starts afresh.
+  void fix(const std::vector<size_t>& atom_of) {
+    std::fill(dom_.begin(), dom_.end(), 0);
+    for (size_t f = 0; f < atom_of.size(); ++f)
+      dom_[offset_[f] + atom_of[f] / 64] |= bit(atom_of[f]);
+    ++epoch_;
+  }
+  size_t atom_count(size_t f) const { return atoms_[f].atoms.size(); }
+
+  // Draws a random complete record (atom_of) aimed at making condition node `root` true:
+  // `and` wants every child, `or` one child drawn at random, `not` the opposite; a test of a
+  // field narrows the atoms that field may be drawn from to those giving the wanted value; a
+  // test of a decision's value draws a wanted outcome and aims at a rule that gives it. False
+  // when the choices leave a field no atom. Nothing here is a proof: the caller evaluates
+  // the record it draws.
+  bool draw_toward(uint32_t root, std::mt19937_64& rng, std::vector<size_t>& atom_of) {
+    allowed_ = full_;
+    std::vector<std::pair<uint32_t, bool>> todo = {{root, true}};
+    // Aiming through decisions follows the (acyclic) decision graph; the guard only bounds
+    // the work on conditions that are huge.
+    for (size_t guard = 0; !todo.empty(); ++guard) {
+      if (guard > 100'000) return false;
+      auto [index, want] = todo.back();
+      todo.pop_back();
+      const compiled_node& n = p_.nodes[index];
+      const bool every = (n.op == node_op::and_) == want;  // and wanted, or or unwanted
+      switch (n.op) {
+        case node_op::constant:
+          if (n.value != want) return false;
+          break;
+        case node_op::not_:
+          todo.push_back({n.children[0], !want});
+          break;
+        case node_op::and_:
+        case node_op::or_:
+          if (every) {
+            for (uint32_t child : n.children) todo.push_back({child, want});
+          } else {
+            todo.push_back({n.children[rng() % n.children.size()], want});
+          }
+          break;
+        case node_op::pred:
+          aim_pred(n.pred, want, rng, todo);
+          break;
+      }
+    }
+    for (size_t f = 0; f < atom_of.size(); ++f) {
+      std::vector<size_t> left;
+      for (size_t a = 0; a < atoms_[f].atoms.size(); ++a)
+        if ((allowed_[offset_[f] + a / 64] >> (a % 64)) & 1) left.push_back(a);
+      if (left.empty()) return false;
+      atom_of[f] = left[rng() % left.size()];
+    }
+    return true;
+  }
+
   // The atoms field f may still take, and whether that is every atom.
   std::vector<size_t> domain(size_t f) const {
     std::vector<size_t> out;
@@ -463,6 +521,33 @@ class solver {
     return {true, code, 0};
   }
 
+  void aim_pred(uint32_t index, bool want, std::mt19937_64& rng,
+                std::vector<std::pair<uint32_t, bool>>& todo) {
+    const compiled_pred& c = p_.preds[index];
+    if (c.subject.kind != source_kind::decision) {
+      const truth_table& t = truth_[index];
+      const std::vector<uint64_t>& agree = want ? t.t : t.f;
+      const size_t base = offset_[static_cast<size_t>(t.field)];
+      for (size_t w = 0; w < agree.size(); ++w) allowed_[base + w] &= agree[w];
+      return;
+    }
+    // A decision's value: an outcome the test wants, then a rule that gives it (constants
+    // only; a copied or default outcome is left to chance).
+    if (c.kind != pred_kind::code_in_set) return;
+    const decision_info& info = p_.m.decisions[c.subject.index];
+    std::vector<uint16_t> codes;
+    for (uint16_t code = 0; code < info.outcomes.size(); ++code)
+      if (in_bits(c, code) == want) codes.push_back(code);
+    if (codes.empty()) return;
+    const uint16_t code = codes[rng() % codes.size()];
+    const compiled_decision& d = *plan_of_[c.subject.index];
+    if (d.gathers) return;
+    std::vector<uint32_t> givers;
+    for (const compiled_rule& cr : d.rules)
+      if (!cr.then.from && cr.then.code == code) givers.push_back(cr.node);
+    if (!givers.empty()) todo.push_back({givers[rng() % givers.size()], true});
+  }
+
   tv eval_pred(uint32_t index) {
     const compiled_pred& c = p_.preds[index];
     if (c.subject.kind == source_kind::decision) return decision_pred(c);
@@ -561,11 +646,11 @@ class solver {
       tv c = node(cr.node);
       if (c == F || c == U) continue;
       if (c == T && certain) {
-        if (!cr.then.from) return {true, cr.then.code, static_cast<uint16_t>(r)};
+        if (!cr.then.from) return {true, cr.then.code, cr.index};
         value s = source(cr.then.source);
         if (s.known) {
           if (s.code == no_code) continue;
-          return {true, cr.then.remap[s.code], static_cast<uint16_t>(r)};
+          return {true, cr.then.remap[s.code], cr.index};
         }
       }
       certain = false;
@@ -654,6 +739,7 @@ class solver {
   std::vector<truth_table> truth_;
   uint32_t epoch_ = 0;
   int want_pred_ = -1, want_field_ = -1;
+  std::vector<uint64_t> allowed_;  // draw_toward: the atoms each field may still be drawn from
   uint64_t steps_ = 0;
   std::vector<uint32_t> node_epoch_;
   std::vector<uint8_t> node_value_;
@@ -683,6 +769,7 @@ class analyzer {
   }
 
   std::vector<finding> run() {
+    if (!settings_.contracts_only) sample_winners();
     for (const compiled_decision& d : p_.plan) {
       const decision_info& info = p_.m.decisions[d.decision];
       if (!settings_.contracts_only) unreachable_rules(d);
@@ -707,6 +794,59 @@ class analyzer {
     spent_ += solver_.steps();
     if (a == answer::undecided && spent_ >= settings_.max_total_steps) out_of_total_ = true;
     return a;
+  }
+
+  // Before any search: random complete records (one atom per field, uniformly), each
+  // evaluated in full. A rule that wins one is reachable, with that record as proof, and
+  // needs no search. This only ever answers "yes", so the analysis stays exact; it spares
+  // the search the rules that are easy to reach, which in a large rule set are most of them
+  // (on the generated 1,000-rule set, the search alone ran out of budget on 300 of them).
+  void sample_winners() {
+    const size_t fields = p_.m.fields.size();
+    sampled_win_.assign(p_.m.decisions.size(), {});
+    default_record_.assign(p_.m.decisions.size(), std::nullopt);
+    size_t open = 0;
+    for (const compiled_decision& d : p_.plan) {
+      sampled_win_[d.decision].assign(d.rules.size(), false);
+      open += d.rules.size();
+    }
+    std::mt19937_64 rng(20091019);
+    std::vector<size_t> atom_of(fields, 0);
+    // Every winner of each record drawn counts, whatever rule the draw aimed at.
+    auto note_winners = [&] {
+      solver_.fix(atom_of);
+      for (const compiled_decision& d : p_.plan) {
+        std::vector<bool>& won = sampled_win_[d.decision];
+        auto mark = [&](uint16_t rule) {
+          if (rule < won.size() && !won[rule]) {
+            won[rule] = true;
+            --open;
+          }
+        };
+        if (d.gathers) {
+          for (const compiled_rule& cr : d.rules)
+            if (solver_.node(cr.node) == T) mark(cr.index);
+          continue;
+        }
+        solver::value v = solver_.decide(d.decision);
+        if (v.known) mark(v.rule);
+        if (v.known && v.rule >= classification::by_default && !default_record_[d.decision])
+          default_record_[d.decision] = atom_of;
+      }
+    };
+    // Uniform draws first (cheap, and they reach most rules), then draws aimed at each rule
+    // still open: its condition made true on purpose, the earlier rules left to chance.
+    for (uint64_t i = 0; i < settings_.samples && open > 0; ++i) {
+      for (size_t f = 0; f < fields; ++f) atom_of[f] = rng() % solver_.atom_count(f);
+      note_winners();
+    }
+    for (const compiled_decision& d : p_.plan) {
+      for (const compiled_rule& cr : d.rules) {
+        for (uint64_t i = 0; i < settings_.aimed_samples && !sampled_win_[d.decision][cr.index];
+             ++i)
+          if (solver_.draw_toward(cr.node, rng, atom_of)) note_winners();
+      }
+    }
   }
 
   // The rule's condition is T (and a copied value exists).
@@ -735,6 +875,7 @@ class analyzer {
 
   void unreachable_rules(const compiled_decision& d) {
     for (size_t k = 0; k < d.rules.size(); ++k) {
+      if (sampled_win_[d.decision][d.rules[k].index]) continue;
       answer a = ask([&] { return wins(d, k); });
       if (a == answer::yes) continue;
       const compiled_rule& rule = d.rules[k];
@@ -836,7 +977,13 @@ class analyzer {
       if (!v.known) return Q;
       return v.rule >= classification::by_default ? T : F;
     };
-    answer a = ask(reaches_default);
+    answer a;
+    if (!default_record_.empty() && default_record_[d.decision]) {
+      solver_.fix(*default_record_[d.decision]);  // example() shows that record
+      a = answer::yes;
+    } else {
+      a = ask(reaches_default);
+    }
     if (a == answer::undecided) {
       undecided(d, -1,
                 info.complete ? "whether every record meets a rule" : "whether the default is used",
@@ -939,6 +1086,9 @@ class analyzer {
   std::vector<field_atoms> atoms_;
   solver solver_;
   std::vector<finding> findings_;
+  std::vector<std::vector<bool>> sampled_win_;  // per decision and rule: won a sampled record
+  // Per decision: a sampled record that reached its default (or no rule), if one did.
+  std::vector<std::optional<std::vector<size_t>>> default_record_;
   uint64_t spent_ = 0;         // steps used by all questions so far
   bool out_of_total_ = false;  // the last undecided answer was for lack of total budget
 };

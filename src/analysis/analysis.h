@@ -40,6 +40,10 @@ struct analysis_settings {
   // Only the contracts the decisions declare (`hit: unique`, `complete: true`): what loading
   // checks. Otherwise also unreachable rules and unused defaults (what `check` reports).
   bool contracts_only = false;
+  // Random complete records tried before any search, and per rule still open records drawn
+  // to make its condition true (see analyzer::sample_winners and analysis_options).
+  uint64_t samples = 4'096;
+  uint64_t aimed_samples = 4'096;
 };
 
 enum class finding_kind : uint8_t {

@@ -208,6 +208,8 @@ std::vector<analysis_finding> rule_set::analyze(const analysis_options& options)
   detail::analysis_settings settings;
   settings.max_steps = options.max_steps;
   settings.max_total_steps = options.max_total_steps;
+  settings.samples = options.samples;
+  settings.aimed_samples = options.aimed_samples;
   std::vector<analysis_finding> out;
   for (detail::finding& f : detail::analyze(*program_, settings)) {
     const detail::decision_info& d = program_->m.decisions[f.decision];
