@@ -9,6 +9,8 @@
 //   BM_Compile     checked model -> flat program (predicates, hash-consed nodes, tables,
 //                  name automata)
 //   BM_Load        rule_set::load: all of the above from the folder, as users call it
+//   BM_Analyze     rule_set::analyze (what `chanrules check` adds): time, and the questions
+//                  left undecided and the rules found unreachable as counters
 //   BM_Fill        records' text -> a batch (batch::add_record)
 //   BM_Classify    rule_set::classify over batches of a given size (the Arg), result reused
 //   BM_CsvRead     CSV text -> records (io::csv_reader over an in-memory export)
@@ -227,6 +229,24 @@ void register_all() {
         if (!r.ok()) state.SkipWithError("does not load");
         benchmark::DoNotOptimize(r.rules.get());
       }
+    })->Unit(benchmark::kMillisecond);
+
+    // The analysis of `chanrules check` (rule_set::analyze with its defaults), with what it
+    // found as counters: a faster analysis that decides less is no improvement.
+    benchmark::RegisterBenchmark(name("BM_Analyze").c_str(), [dir](benchmark::State& state) {
+      subject& s = get(dir);
+      size_t undecided = 0, unreachable = 0;
+      for (auto _ : state) {
+        std::vector<cr::analysis_finding> found = s.rules->analyze();
+        undecided = unreachable = 0;
+        for (const auto& f : found) {
+          undecided += f.kind == "undecided";
+          unreachable += f.kind == "unreachable";
+        }
+        benchmark::DoNotOptimize(found.data());
+      }
+      state.counters["undecided"] = static_cast<double>(undecided);
+      state.counters["unreachable"] = static_cast<double>(unreachable);
     })->Unit(benchmark::kMillisecond);
 
     benchmark::RegisterBenchmark(name("BM_Fill").c_str(), [dir](benchmark::State& state) {
