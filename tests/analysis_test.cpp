@@ -487,3 +487,128 @@ TEST(Analysis, EveryRuleOfTheShippedStandardHasAWitnessThatFiresIt) {
 
 }  // namespace
 }  // namespace chanrules
+
+namespace chanrules {
+namespace {
+
+// A text field with several named sets: the analysis enumerates one alias (or none) per set,
+// which gives every combination of entries a text can select.
+const std::string kThreeSets = R"(chanrules: 1
+name: sets
+version: "1"
+fields:
+  id: {type: string, required: true}
+  name: {type: string}
+named_sets:
+  retailer:
+    field: name
+    entries:
+      - {key: GOME, aliases: [GOME, 国美]}
+  brand:
+    field: name
+    entries:
+      - {key: OPPO, aliases: [OPPO]}
+      - {key: OM, aliases: [OM]}
+  city:
+    field: name
+    entries:
+      - {key: BJ, aliases: [北京]}
+decisions:
+)";
+
+TEST(Analysis, SeveralNamedSetsOnOneFieldAreExact) {
+  auto rules = load_unproven(kThreeSets + R"(  klass:
+    rules:
+      - id: all-three
+        when: retailer == GOME and brand == OPPO and city == BJ
+        then: A
+      - id: gome-without-om
+        when: retailer == GOME and brand is missing
+        then: B
+      - id: chinese-gome-without-om
+        when: retailer == GOME and brand is missing and city is missing
+        then: C
+)");
+  ASSERT_TRUE(rules);
+  auto findings = rules->analyze();
+  // `all-three` needs one alias of each set (a triple, beyond any pair of aliases), and is
+  // reachable. `gome-without-om` is reachable too (国美 contains no brand alias); the third
+  // rule's records are all taken by the second.
+  ASSERT_EQ(findings.size(), 1u) << findings_text(findings);
+  EXPECT_EQ(findings[0].rule_id, "chinese-gome-without-om");
+  EXPECT_EQ(findings[0].other_rule_ids, (std::vector<std::string>{"gome-without-om"}));
+  // Witnesses of the reachable rules fire them through explain().
+  auto witnesses = detail::rule_witnesses(*rules->program(), {});
+  for (size_t k : {0u, 1u}) {
+    ASSERT_TRUE(witnesses[0][k].has_value()) << k;
+    std::map<std::string, std::string> record(witnesses[0][k]->begin(), witnesses[0][k]->end());
+    EXPECT_EQ(fired(*rules, record, "klass"), k == 0 ? "all-three" : "gome-without-om");
+  }
+  // Every Latin alias of GOME contains OM, which `brand` selects: without 国美, a GOME
+  // retailer always has a brand, which the analysis proves.
+  auto latin = load_unproven(R"(chanrules: 1
+name: sets
+version: "1"
+fields:
+  id: {type: string, required: true}
+  name: {type: string}
+named_sets:
+  retailer:
+    field: name
+    entries:
+      - {key: GOME, aliases: [GOME]}
+  brand:
+    field: name
+    entries:
+      - {key: OM, aliases: [om]}
+decisions:
+  klass:
+    rules:
+      - {id: never, when: retailer == GOME and brand is missing, then: X}
+)");
+  ASSERT_TRUE(latin);
+  findings = latin->analyze();
+  ASSERT_EQ(findings.size(), 1u) << findings_text(findings);
+  EXPECT_EQ(findings[0].diag.message,
+            "rule 'never' of 'klass' can never fire: its condition is never true");
+}
+
+TEST(Analysis, TooManyAliasCombinationsAreUndecidedNeverProven) {
+  // 2 sets of 500 aliases: 501 * 501 combinations, more than the 200,000 enumerated.
+  std::string yaml = R"(chanrules: 1
+name: many
+version: "1"
+fields:
+  id: {type: string, required: true}
+  name: {type: string}
+named_sets:
+)";
+  for (const char* set : {"left", "right"}) {
+    yaml += std::string("  ") + set + ":\n    field: name\n    entries:\n";
+    for (int e = 0; e < 500; ++e)
+      yaml += std::string("      - {key: ") + set + std::to_string(e) + ", aliases: [" + set[0] +
+              "x" + std::to_string(e) + "y]}\n";
+  }
+  yaml += R"(decisions:
+  klass:
+    rules:
+      - {id: never, when: left == left7 and left is missing, then: X}
+      - {id: both, when: left == left7 and right == right9, then: Y}
+)";
+  auto rules = load_unproven(yaml);
+  ASSERT_TRUE(rules);
+  auto findings = rules->analyze();
+  // `never` contradicts itself whatever the texts, but the proof would rest on the sampled
+  // field: it is reported as undecided, with the reason. `both` is reachable (a sampled
+  // record proves it).
+  ASSERT_EQ(findings.size(), 1u) << findings_text(findings);
+  EXPECT_EQ(findings[0].diag.code, "W-undecided");
+  EXPECT_EQ(findings[0].rule_id, "never");
+  EXPECT_EQ(findings[0].diag.message,
+            "cannot decide whether it can fire for rule 'never' of 'klass': the named sets on "
+            "'name' have more than 200000 combinations of aliases, more than the analysis "
+            "enumerates");
+}
+
+}  // namespace
+}  // namespace chanrules

@@ -32,6 +32,7 @@ struct atom {
 struct field_atoms {
   std::vector<atom> atoms;  // the missing atom, when the field is optional, comes last
   bool exact = true;        // false: the atoms are a sample (several named sets on a text)
+  size_t combinations = 0;  // when not exact: how many alias combinations there were
 };
 
 constexpr decimal_key kInt64Min = std::numeric_limits<int64_t>::min();
@@ -48,6 +49,9 @@ bool in_bits(const compiled_pred& c, uint16_t code) {
 class atom_builder {
  public:
   explicit atom_builder(const program& p) : p_(p) {}
+
+  // Alias combinations enumerated for a text field with several named sets (string_atoms).
+  static constexpr size_t kMaxCombinations = 200'000;
 
   std::vector<field_atoms> build() {
     std::vector<field_atoms> out(p_.m.fields.size());
@@ -115,9 +119,16 @@ class atom_builder {
   // A text field's atoms are the distinct signatures of candidate texts: every literal the
   // rules compare it with, every key of the lists it keys, every alias of its named sets
   // (alone and with a character around it, so that it is neither a literal nor a key) and
-  // a text that is none of these. For at most one named set on the field this is every
-  // signature a text can have: a text selects an entry only by containing one of its
-  // aliases, and the alias alone selects the same entry or an earlier one.
+  // a text that is none of these. For one named set on the field this is every signature a
+  // text can have: a text selects an entry only by containing one of its aliases, and the
+  // alias alone selects the same entry or an earlier one.
+  //
+  // With several named sets on the field, a text's signature is also that of the text made
+  // of one alias per set it matches (the alias it contains of the entry it selects) joined
+  // by a character no alias holds: that text contains no alias the original does not (an
+  // alias inside it lies inside one of the joined aliases, hence inside the original), so
+  // it selects the same entries. Every choice of "no alias, or one alias" per set is
+  // therefore a candidate: exact, as long as their number stays within kMaxCombinations.
   void string_atoms(uint32_t f, field_atoms& out) const {
     const field_info& info = p_.m.fields[f];
     std::vector<std::string> candidates(info.string_literals.labels);
@@ -135,18 +146,7 @@ class atom_builder {
           candidates.push_back(alias);
           candidates.push_back("#" + alias + "#");
         }
-    if (sets.size() > 1) {
-      // Pairs of aliases of different sets: a sample of the combinations, not all of them.
-      out.exact = false;
-      for (size_t i = 0; i < sets.size(); ++i)
-        for (size_t j = 0; j < sets.size(); ++j) {
-          if (i == j) continue;
-          for (const auto& a : p_.m.named_sets[sets[i]].aliases)
-            for (const auto& b : p_.m.named_sets[sets[j]].aliases)
-              if (!a.empty() && !b.empty() && candidates.size() < 200'000)
-                candidates.push_back(a.front() + b.front());
-        }
-    }
+    if (sets.size() > 1) combine_aliases(f, sets, candidates, out);
     // A text that is nothing the rules know of.
     std::string other = "x";
     for (int tries = 0; tries < 64; ++tries) {
@@ -167,6 +167,56 @@ class atom_builder {
       auto key = std::make_tuple(a.code, a.list_codes, a.set_codes);
       if (seen.emplace(key, out.atoms.size()).second) out.atoms.push_back(std::move(a));
     }
+  }
+
+  void combine_aliases(uint32_t f, const std::vector<uint32_t>& sets,
+                       std::vector<std::string>& candidates, field_atoms& out) const {
+    std::vector<std::vector<std::string>> choices;  // per set: "" (none), then every alias
+    size_t product = 1;
+    for (uint32_t s : sets) {
+      std::vector<std::string> c = {""};
+      for (const auto& aliases : p_.m.named_sets[s].aliases)
+        c.insert(c.end(), aliases.begin(), aliases.end());
+      product = c.size() > kMaxCombinations / product ? kMaxCombinations + 1 : product * c.size();
+      choices.push_back(std::move(c));
+    }
+    // The joint: a character no alias holds, as the matchers see texts (folded), so that no
+    // alias can straddle two joined ones.
+    std::string joint;
+    for (const char* c : {"#", "|", "/", "~", "\x1f"}) {
+      bool used = false;
+      for (const auto& set : choices)
+        for (const std::string& alias : set)
+          used = used || name_matcher::normalize(alias).find(name_matcher::normalize(c)) !=
+                             std::string::npos;
+      if (!used) {
+        joint = c;
+        break;
+      }
+    }
+    if (product > kMaxCombinations || joint.empty()) {
+      // Too many to enumerate: pairs of aliases only, a sample. Answers that rest on this
+      // field are then reported as undecided, never as proven (analyzer::settle).
+      out.exact = false;
+      out.combinations = product;
+      for (size_t i = 0; i < choices.size(); ++i)
+        for (size_t j = i + 1; j < choices.size(); ++j)
+          for (const std::string& a : choices[i])
+            for (const std::string& b : choices[j])
+              if (candidates.size() < kMaxCombinations / 10) candidates.push_back(a + "#" + b);
+      return;
+    }
+    std::vector<size_t> pick(choices.size(), 0);
+    while (true) {
+      std::string text = joint;
+      for (size_t i = 0; i < choices.size(); ++i)
+        if (!choices[i][pick[i]].empty()) text += choices[i][pick[i]] + joint;
+      candidates.push_back(std::move(text));
+      size_t i = 0;
+      while (i < pick.size() && ++pick[i] == choices[i].size()) pick[i++] = 0;
+      if (i == pick.size()) break;
+    }
+    (void)f;
   }
 
   // Numbers: the intervals between the bounds of every range test on the field.
@@ -754,7 +804,9 @@ class solver {
 class analyzer {
  public:
   analyzer(const program& p, const analysis_settings& s)
-      : p_(p), settings_(s), atoms_(atom_builder(p).build()), solver_(p, atoms_) {}
+      : p_(p), settings_(s), atoms_(atom_builder(p).build()), solver_(p, atoms_) {
+    find_inexact();
+  }
 
   // For each rule of each decision (declaration order), a record it wins, or nothing.
   std::vector<std::vector<std::optional<record>>> witnesses() {
@@ -876,7 +928,7 @@ class analyzer {
   void unreachable_rules(const compiled_decision& d) {
     for (size_t k = 0; k < d.rules.size(); ++k) {
       if (sampled_win_[d.decision][d.rules[k].index]) continue;
-      answer a = ask([&] { return wins(d, k); });
+      answer a = settle(d, ask([&] { return wins(d, k); }));
       if (a == answer::yes) continue;
       const compiled_rule& rule = d.rules[k];
       if (a == answer::undecided) {
@@ -942,7 +994,7 @@ class analyzer {
           if (b == F || b == U) return F;
           return a == T && b == T ? T : Q;
         };
-        answer a = ask(both);
+        answer a = settle(d, ask(both));
         if (a == answer::no) continue;
         const rule_info& later = info.rules[j];
         if (a == answer::undecided) {
@@ -982,7 +1034,7 @@ class analyzer {
       solver_.fix(*default_record_[d.decision]);  // example() shows that record
       a = answer::yes;
     } else {
-      a = ask(reaches_default);
+      a = settle(d, ask(reaches_default));
     }
     if (a == answer::undecided) {
       undecided(d, -1,
@@ -1019,6 +1071,53 @@ class analyzer {
     }
   }
 
+  // Per decision, in plan order: a field whose atoms are a sample (see combine_aliases) that
+  // its rules read, directly or through the decisions they test or copy.
+  void find_inexact() {
+    inexact_.assign(p_.m.decisions.size(), -1);
+    auto field_of = [&](value_ref r) -> int {
+      switch (r.kind) {
+        case source_kind::field:
+          return static_cast<int>(r.index);
+        case source_kind::list:
+          return static_cast<int>(p_.m.lists[r.index].key_field);
+        case source_kind::named_set:
+          return static_cast<int>(p_.m.named_sets[r.index].field);
+        case source_kind::decision:
+          break;
+      }
+      return -1;
+    };
+    auto sampled = [&](value_ref r) -> int {
+      if (r.kind == source_kind::decision) return inexact_[r.index];
+      int f = field_of(r);
+      return f >= 0 && !atoms_[static_cast<size_t>(f)].exact ? f : -1;
+    };
+    for (const compiled_decision& d : p_.plan) {
+      int& found = inexact_[d.decision];
+      auto consider = [&](const outcome& o) {
+        if (found < 0 && o.from) found = sampled(o.source);
+      };
+      for (const compiled_rule& cr : d.rules) {
+        std::vector<uint32_t> todo = {cr.node};
+        while (!todo.empty() && found < 0) {
+          const compiled_node& n = p_.nodes[todo.back()];
+          todo.pop_back();
+          if (n.op == node_op::pred) found = sampled(p_.preds[n.pred].subject);
+          todo.insert(todo.end(), n.children.begin(), n.children.end());
+        }
+        consider(cr.then);
+      }
+      if (d.fallback) consider(*d.fallback);
+    }
+  }
+
+  // A "no" resting on a sampled field is not a proof: it becomes "cannot decide".
+  answer settle(const compiled_decision& d, answer a) {
+    sampled_field_ = a == answer::no ? inexact_[d.decision] : -1;
+    return sampled_field_ >= 0 ? answer::undecided : a;
+  }
+
   void undecided(const compiled_decision& d, int32_t rule, const std::string& what,
                  severity level = severity::warning) {
     const decision_info& info = p_.m.decisions[d.decision];
@@ -1030,7 +1129,18 @@ class analyzer {
         rule >= 0 ? "rule '" + info.rules[static_cast<size_t>(rule)].id + "' of '" + info.name + "'"
                   : "decision '" + info.name + "'";
     const source_pos& pos = rule >= 0 ? info.rules[static_cast<size_t>(rule)].pos : info.pos;
-    if (out_of_total_) {
+    if (sampled_field_ >= 0) {
+      const field_atoms& field = atoms_[static_cast<size_t>(sampled_field_)];
+      f.diag = make_diagnostic(
+          level, "W-undecided", pos,
+          "cannot decide " + what + " for " + subject + ": the named sets on '" +
+              p_.m.fields[static_cast<size_t>(sampled_field_)].name + "' have " +
+              (field.combinations > atom_builder::kMaxCombinations
+                   ? "more than " + std::to_string(atom_builder::kMaxCombinations)
+                   : std::to_string(field.combinations)) +
+              " combinations of aliases, more than the analysis enumerates",
+          "fewer aliases, or one named set per text field, keep the analysis exact");
+    } else if (out_of_total_) {
       f.diag = make_diagnostic(level, "W-undecided", pos,
                                "cannot decide " + what + " for " + subject + ": the analysis has " +
                                    "used its total budget of " +
@@ -1087,6 +1197,8 @@ class analyzer {
   solver solver_;
   std::vector<finding> findings_;
   std::vector<std::vector<bool>> sampled_win_;  // per decision and rule: won a sampled record
+  std::vector<int> inexact_;  // per decision: a sampled field it rests on, or -1 (find_inexact)
+  int sampled_field_ = -1;    // the sampled field the last settle() refused a "no" for
   // Per decision: a sampled record that reached its default (or no rule), if one did.
   std::vector<std::optional<std::vector<size_t>>> default_record_;
   uint64_t spent_ = 0;         // steps used by all questions so far
