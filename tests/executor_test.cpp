@@ -855,6 +855,23 @@ TEST(Kernels, MaskedFillWritesExactlyTheSetRows) {
     detail::masked_fill16_portable(slow.data(), rows, 7, end);
     ASSERT_EQ(fast, slow) << std::hex << rows;
     ASSERT_EQ(fast[end], 0xCAFE);
+    // The paired fill writes both arrays exactly where the single one writes.
+    std::vector<uint16_t> a(end + 1), b(end + 1);
+    for (size_t i = 0; i <= end; ++i) {
+      a[i] = static_cast<uint16_t>(1000 + i);
+      b[i] = static_cast<uint16_t>(2000 + i);
+    }
+    a[end] = b[end] = 0xCAFE;
+    std::vector<uint16_t> want_b = b;
+    detail::masked_fill16_portable(want_b.data(), rows, 9, end);
+    detail::masked_fill16_pair(a.data(), 7, b.data(), 9, rows, end);
+    ASSERT_EQ(a, slow) << std::hex << rows;
+    ASSERT_EQ(b, want_b) << std::hex << rows;
+    std::vector<uint16_t> pa(end + 1, 1), pb(end + 1, 2), qa = pa, qb = pb;
+    detail::masked_fill16_pair_portable(pa.data(), 7, pb.data(), 9, rows, end);
+    detail::masked_fill16_pair(qa.data(), 7, qb.data(), 9, rows, end);
+    ASSERT_EQ(pa, qa);
+    ASSERT_EQ(pb, qb);
   }
 }
 

@@ -366,30 +366,43 @@ class executor {
       const compiled_rule& cr = d.rules[r];
       const mask& m = node(cr.node);
       if (p_.nodes[cr.node].can_be_unknown) note_missing(cr, active, m, missing);
-      const uint16_t* from = nullptr;
-      if (cr.then.from) from = source_codes(cr.then.source, active, m.t);
       any = 0;
-      for (size_t w = 0; w < words_; ++w) {
-        uint64_t hit = active[w] & m.t[w];
-        if (!from) {
-          // A constant: one masked store of 64 rows, or one store per row when few hit.
-          fill_rows(outcome + w * 64, hit, cr.then.code, w);
-          fill_rows(rule + w * 64, hit, cr.index, w);
-        } else {
-          for (uint64_t h = hit; h; h &= h - 1) {
-            size_t i = w * 64 + static_cast<size_t>(std::countr_zero(h));
-            uint16_t src = from[i];
-            if (src == no_code) {
-              hit &= ~(uint64_t{1} << (i & 63));  // no value to copy: the rule does not fire
-              continue;
-            }
-            outcome[i] = cr.then.remap[src];
-            rule[i] = cr.index;
-            if (cr.then.source.kind == source_kind::decision)
-              inherit_missing(cr.then.source, i, missing);
-          }
+      if (!cr.then.from) {
+        // A constant: one masked store of 64 rows, or one store per row when few hit.
+        for (size_t w = 0; w < words_; ++w) {
+          const uint64_t hit = active[w] & m.t[w];
+          if (hit)
+            masked_fill16_pair(outcome + w * 64, cr.then.code, rule + w * 64, cr.index, hit,
+                               std::min<size_t>(64, n_ - w * 64));
+          active[w] &= ~hit;
+          any |= active[w];
         }
-        active[w] &= ~hit;
+        continue;
+      }
+      // A copied value: rows where it has none do not fire (they stay active). Written
+      // without a branch per row: such a row keeps what it had.
+      const uint16_t* from = source_codes(cr.then.source, active, m.t);
+      // (A source with no labels has nothing to copy: `has` is then always false.)
+      static const uint16_t nothing = no_code;
+      const uint16_t* remap = cr.then.remap.empty() ? &nothing : cr.then.remap.data();
+      const bool inherits = cr.then.source.kind == source_kind::decision;
+      for (size_t w = 0; w < words_; ++w) {
+        uint64_t fired = 0;
+        for (uint64_t h = active[w] & m.t[w]; h; h &= h - 1) {
+          const unsigned j = static_cast<unsigned>(std::countr_zero(h));
+          const size_t i = w * 64 + j;
+          const uint16_t src = from[i];
+          const bool has = src != no_code;
+          fired |= static_cast<uint64_t>(has) << j;
+          const uint16_t copied = remap[has ? src : 0];
+          outcome[i] = has ? copied : outcome[i];
+          rule[i] = has ? cr.index : rule[i];
+        }
+        if (inherits)
+          for (uint64_t f = fired; f; f &= f - 1)
+            inherit_missing(cr.then.source, w * 64 + static_cast<size_t>(std::countr_zero(f)),
+                            missing);
+        active[w] &= ~fired;
         any |= active[w];
       }
     }

@@ -50,6 +50,15 @@ void masked_fill16_portable(uint16_t* dst, uint64_t rows, uint16_t value, size_t
   for (; rows; rows &= rows - 1) dst[__builtin_ctzll(rows)] = value;
 }
 
+void masked_fill16_pair_portable(uint16_t* dst_a, uint16_t value_a, uint16_t* dst_b,
+                                 uint16_t value_b, uint64_t rows, size_t) {
+  for (; rows; rows &= rows - 1) {
+    const int j = __builtin_ctzll(rows);
+    dst_a[j] = value_a;
+    dst_b[j] = value_b;
+  }
+}
+
 #ifdef CHANRULES_HAVE_AVX2_KERNELS
 
 namespace {
@@ -73,6 +82,33 @@ __attribute__((target("avx2"))) void masked_fill16_avx2(uint16_t* dst, uint64_t 
     __m256i mask = _mm256_cmpeq_epi16(sel, lane_bits);
     __m256i old = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(dst));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_blendv_epi8(old, v, mask));
+  }
+}
+
+__attribute__((target("avx2"))) void masked_fill16_pair_avx2(uint16_t* dst_a, uint16_t value_a,
+                                                             uint16_t* dst_b, uint16_t value_b,
+                                                             uint64_t rows, size_t owned) {
+  const __m256i lane_bits = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048,
+                                              4096, 8192, 16384, -32768);
+  const __m256i va = _mm256_set1_epi16(static_cast<short>(value_a));
+  const __m256i vb = _mm256_set1_epi16(static_cast<short>(value_b));
+  for (size_t q = 0; q < 4 && rows; ++q, rows >>= 16, dst_a += 16, dst_b += 16) {
+    const uint16_t bits = static_cast<uint16_t>(rows & 0xFFFF);
+    if (bits == 0) continue;
+    if ((bits & (bits - 1)) == 0 || (q + 1) * 16 > owned) {
+      for (uint32_t b = bits; b; b &= b - 1) {
+        const int j = __builtin_ctz(b);
+        dst_a[j] = value_a;
+        dst_b[j] = value_b;
+      }
+      continue;
+    }
+    __m256i sel = _mm256_and_si256(_mm256_set1_epi16(static_cast<short>(bits)), lane_bits);
+    __m256i mask = _mm256_cmpeq_epi16(sel, lane_bits);
+    __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(dst_a));
+    __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(dst_b));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst_a), _mm256_blendv_epi8(a, va, mask));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst_b), _mm256_blendv_epi8(b, vb, mask));
   }
 }
 
@@ -187,10 +223,21 @@ void masked_fill16(uint16_t* dst, uint64_t rows, uint16_t value, size_t owned) {
   masked_fill16_portable(dst, rows, value, owned);
 }
 
+void masked_fill16_pair(uint16_t* dst_a, uint16_t value_a, uint16_t* dst_b, uint16_t value_b,
+                        uint64_t rows, size_t owned) {
+  if (g_avx2) return masked_fill16_pair_avx2(dst_a, value_a, dst_b, value_b, rows, owned);
+  masked_fill16_pair_portable(dst_a, value_a, dst_b, value_b, rows, owned);
+}
+
 #else
 
 void masked_fill16(uint16_t* dst, uint64_t rows, uint16_t value, size_t owned) {
   masked_fill16_portable(dst, rows, value, owned);
+}
+
+void masked_fill16_pair(uint16_t* dst_a, uint16_t value_a, uint16_t* dst_b, uint16_t value_b,
+                        uint64_t rows, size_t owned) {
+  masked_fill16_pair_portable(dst_a, value_a, dst_b, value_b, rows, owned);
 }
 
 bool kernels_use_avx2() { return false; }

@@ -21,8 +21,15 @@ void int_range_to_mask(const int64_t* v, size_t n, int64_t lo, int64_t hi, bool 
 // (owned <= 64); no bit at or above `owned` may be set.
 void masked_fill16(uint16_t* dst, uint64_t rows, uint16_t value, size_t owned = 64);
 
+// The same for two arrays at once (a decision's outcome codes and rule indices), sharing
+// the lane masks.
+void masked_fill16_pair(uint16_t* dst_a, uint16_t value_a, uint16_t* dst_b, uint16_t value_b,
+                        uint64_t rows, size_t owned = 64);
+
 // The portable versions, exposed for tests.
 void masked_fill16_portable(uint16_t* dst, uint64_t rows, uint16_t value, size_t owned = 64);
+void masked_fill16_pair_portable(uint16_t* dst_a, uint16_t value_a, uint16_t* dst_b,
+                                 uint16_t value_b, uint64_t rows, size_t owned = 64);
 void codes_to_mask_portable(const uint16_t* codes, size_t n, const uint64_t* table,
                             size_t table_words, uint64_t* out);
 void int_range_to_mask_portable(const int64_t* v, size_t n, int64_t lo, int64_t hi, bool negated,
