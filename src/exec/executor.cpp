@@ -53,6 +53,10 @@ class executor {
     vec_outcomes_.assign(decisions, std::vector<uint16_t>(kVector));
     vec_rules_.assign(decisions, std::vector<uint16_t>(kVector));
     vec_missing_.assign(decisions, std::vector<uint64_t>(kVector * row_bits_ / 64));
+    fields_ = p.m.fields.size();
+    miss_rows_.assign(decisions * fields_, row_set{});
+    miss_touched_.resize(decisions);
+    miss_flag_.assign(decisions * fields_, 0);
   }
 
   void run() {
@@ -87,6 +91,11 @@ class executor {
         std::fill_n(vec_rules_[d].data(), n_, classification::no_rule);
       }
       std::fill_n(vec_missing_[d].data(), (n_ * row_bits_ + 63) / 64, 0);
+      for (uint32_t f : miss_touched_[d]) {
+        std::fill_n(miss_rows_[d * fields_ + f].w, kWords, uint64_t{0});
+        miss_flag_[d * fields_ + f] = 0;
+      }
+      miss_touched_[d].clear();
     }
   }
 
@@ -95,6 +104,7 @@ class executor {
   // stores were tried here: no measurable difference, so plain copies.)
   void flush_vector() {
     for (size_t d = 0; d < p_.m.decisions.size(); ++d) {
+      lay_out_missing(d);
       std::memcpy(result_access::outcomes(out_)[d].data() + start_, vec_outcomes_[d].data(),
                   n_ * sizeof(uint16_t));
       std::memcpy(result_access::rules(out_)[d].data() + start_, vec_rules_[d].data(),
@@ -361,11 +371,10 @@ class executor {
     if (d.gathers) return gather(d, active);
     uint16_t* outcome = vec_outcomes_[decision].data();
     uint16_t* rule = vec_rules_[decision].data();
-    uint64_t* missing = vec_missing_[decision].data();
     for (size_t r = 0; r < d.rules.size() && any; ++r) {
       const compiled_rule& cr = d.rules[r];
       const mask& m = node(cr.node);
-      if (p_.nodes[cr.node].can_be_unknown) note_missing(cr, active, m, missing);
+      if (p_.nodes[cr.node].can_be_unknown) note_missing(cr, active, m, decision);
       any = 0;
       if (!cr.then.from) {
         // A constant: one masked store of 64 rows, or one store per row when few hit.
@@ -398,10 +407,7 @@ class executor {
           outcome[i] = has ? copied : outcome[i];
           rule[i] = has ? cr.index : rule[i];
         }
-        if (inherits)
-          for (uint64_t f = fired; f; f &= f - 1)
-            inherit_missing(cr.then.source, w * 64 + static_cast<size_t>(std::countr_zero(f)),
-                            missing);
+        if (inherits && fired) inherit_missing(cr.then.source.index, decision, w, fired);
         active[w] &= ~fired;
         any |= active[w];
       }
@@ -417,16 +423,17 @@ class executor {
                   d.fallback ? classification::by_default : classification::no_rule, w);
         continue;
       }
+      uint64_t copied = 0;
       for (uint64_t a = active[w]; a; a &= a - 1) {
-        size_t i = w * 64 + static_cast<size_t>(std::countr_zero(a));
-        if (from) {
-          uint16_t src = from[i];
-          outcome[i] = src == no_code ? no_code : d.fallback->remap[src];
-          if (src != no_code && d.fallback->source.kind == source_kind::decision)
-            inherit_missing(d.fallback->source, i, missing);
-          rule[i] = src == no_code ? classification::no_rule : classification::by_default;
-        }
+        const unsigned j = static_cast<unsigned>(std::countr_zero(a));
+        const size_t i = w * 64 + j;
+        uint16_t src = from[i];
+        outcome[i] = src == no_code ? no_code : d.fallback->remap[src];
+        copied |= static_cast<uint64_t>(src != no_code) << j;
+        rule[i] = src == no_code ? classification::no_rule : classification::by_default;
       }
+      if (copied && d.fallback->source.kind == source_kind::decision)
+        inherit_missing(d.fallback->source.index, decision, w, copied);
     }
   }
 
@@ -437,14 +444,13 @@ class executor {
   void gather(const compiled_decision& d, const uint64_t* active) {
     uint16_t* outcome = vec_outcomes_[d.decision].data();
     uint16_t* rule = vec_rules_[d.decision].data();
-    uint64_t* missing = vec_missing_[d.decision].data();
     uint16_t sets[kVector];
     uint64_t none[kWords];  // active rows no rule has matched yet
     std::fill_n(sets, n_, uint16_t{0});
     for (size_t w = 0; w < words_; ++w) none[w] = active[w];
     for (const compiled_rule& cr : d.rules) {
       const mask& m = node(cr.node);
-      if (p_.nodes[cr.node].can_be_unknown) note_missing(cr, active, m, missing);
+      if (p_.nodes[cr.node].can_be_unknown) note_missing(cr, active, m, d.decision);
       const uint16_t bit = static_cast<uint16_t>(1u << cr.then.code);
       for (size_t w = 0; w < words_; ++w) {
         const uint64_t hit = active[w] & m.t[w];
@@ -484,34 +490,52 @@ class executor {
     return vec_outcomes_[source.index].data();
   }
 
-  // A value copied from another decision brings along the missing fields that decision
-  // was decided with: the copy is as uncertain as its source.
-  void inherit_missing(value_ref source, size_t i, uint64_t* missing) {
-    const size_t bits = row_bits_;
-    const uint64_t* from = vec_missing_[source.index].data();
-    const size_t first = i * bits;
-    if (bits >= 64) {
-      for (size_t w = 0; w < bits / 64; ++w) missing[first / 64 + w] |= from[first / 64 + w];
-      return;
+  // Missing fields are gathered per decision and field as masks of the vector's rows (a
+  // word at a time, however many rules are unknown for a row), and laid out per row, as
+  // the classification keeps them, once the vector is done (lay_out_missing).
+  uint64_t* missing_rows(size_t decision, uint32_t field) {
+    const size_t at = decision * fields_ + field;
+    if (!miss_flag_[at]) {
+      miss_flag_[at] = 1;
+      miss_touched_[decision].push_back(field);
     }
-    const uint64_t mask = ((uint64_t{1} << bits) - 1) << (first % 64);
-    missing[first / 64] |= from[first / 64] & mask;
+    return miss_rows_[at].w;
+  }
+
+  // A value copied from another decision brings along the missing fields that decision
+  // was decided with, for the rows `rows` of word w: the copy is as uncertain as its source.
+  void inherit_missing(uint32_t source, uint32_t decision, size_t w, uint64_t rows) {
+    for (uint32_t f : miss_touched_[source]) {
+      const uint64_t from = miss_rows_[source * fields_ + f].w[w] & rows;
+      if (from) missing_rows(decision, f)[w] |= from;
+    }
   }
 
   // Rows where the rule is unknown record which of its fields are missing: a word at a time
   // per field, touching only rows that really lack that field.
   void note_missing(const compiled_rule& cr, const uint64_t* active, const mask& m,
-                    uint64_t* missing) {
-    const size_t bits = row_bits_;
+                    uint32_t decision) {
     for (size_t w = 0; w < words_; ++w) {
-      uint64_t unknown = active[w] & m.u[w];
+      const uint64_t unknown = active[w] & m.u[w];
       if (!unknown) continue;
       for (uint32_t f : cr.missable_fields) {
-        for (uint64_t rows = unknown & ~valid_words(f)[w]; rows; rows &= rows - 1) {
-          size_t bit = (w * 64 + static_cast<size_t>(std::countr_zero(rows))) * bits + f;
-          missing[bit / 64] |= uint64_t{1} << (bit % 64);
-        }
+        const uint64_t rows = unknown & ~valid_words(f)[w];
+        if (rows) missing_rows(decision, f)[w] |= rows;
       }
+    }
+  }
+
+  // The row masks of decision d's missing fields into its per-row bitsets (bit = field).
+  void lay_out_missing(size_t d) {
+    const size_t bits = row_bits_;
+    uint64_t* out = vec_missing_[d].data();
+    for (uint32_t f : miss_touched_[d]) {
+      const uint64_t* rows = miss_rows_[d * fields_ + f].w;
+      for (size_t w = 0; w < words_; ++w)
+        for (uint64_t r = rows[w]; r; r &= r - 1) {
+          const size_t bit = (w * 64 + static_cast<size_t>(std::countr_zero(r))) * bits + f;
+          out[bit / 64] |= uint64_t{1} << (bit % 64);
+        }
     }
   }
 
@@ -537,6 +561,12 @@ class executor {
   std::vector<std::vector<uint16_t>> vec_outcomes_;
   std::vector<std::vector<uint16_t>> vec_rules_;
   std::vector<std::vector<uint64_t>> vec_missing_;
+  // Per decision and field (decision * fields_ + field): the vector's rows decided with that
+  // field missing; which fields a decision touched in this vector, and a flag for each.
+  size_t fields_ = 0;
+  std::vector<row_set> miss_rows_;
+  std::vector<std::vector<uint32_t>> miss_touched_;
+  std::vector<uint8_t> miss_flag_;
 };
 
 // Rows set in both masks. The library is built for any x86-64, where std::popcount is a
