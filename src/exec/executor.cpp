@@ -57,6 +57,14 @@ class executor {
     miss_rows_.assign(decisions * fields_, row_set{});
     miss_touched_.resize(decisions);
     miss_flag_.assign(decisions * fields_, 0);
+    if (row_bits_ < 64) {
+      // spread_[g]: bit i of g moved to bit i * row_bits_ (row i of a group, field 0).
+      const size_t per_word = 64 / row_bits_;
+      spread_.assign(size_t{1} << per_word, 0);
+      for (size_t g = 0; g < spread_.size(); ++g)
+        for (size_t i = 0; i < per_word; ++i)
+          if ((g >> i) & 1) spread_[g] |= uint64_t{1} << (i * row_bits_);
+    }
   }
 
   void run() {
@@ -526,16 +534,29 @@ class executor {
   }
 
   // The row masks of decision d's missing fields into its per-row bitsets (bit = field).
+  // With 8, 16 or 32 bits per row, an output word holds 8, 4 or 2 rows: a dense mask is
+  // spread a group of rows at a time through spread_ (group bits -> one bit per row slot),
+  // a sparse one row by row.
   void lay_out_missing(size_t d) {
     const size_t bits = row_bits_;
     uint64_t* out = vec_missing_[d].data();
+    const size_t per_word = bits < 64 ? 64 / bits : 0;  // rows per output word
     for (uint32_t f : miss_touched_[d]) {
       const uint64_t* rows = miss_rows_[d * fields_ + f].w;
-      for (size_t w = 0; w < words_; ++w)
-        for (uint64_t r = rows[w]; r; r &= r - 1) {
+      for (size_t w = 0; w < words_; ++w) {
+        uint64_t r = rows[w];
+        if (per_word && std::popcount(r) > 12) {
+          uint64_t* o = out + w * bits;  // 64 rows * bits / 64 words
+          const uint64_t group = (uint64_t{1} << per_word) - 1;
+          for (size_t k = 0; k < bits; ++k, r >>= per_word)
+            if (r & group) o[k] |= spread_[r & group] << f;
+          continue;
+        }
+        for (; r; r &= r - 1) {
           const size_t bit = (w * 64 + static_cast<size_t>(std::countr_zero(r))) * bits + f;
           out[bit / 64] |= uint64_t{1} << (bit % 64);
         }
+      }
     }
   }
 
@@ -567,6 +588,7 @@ class executor {
   std::vector<row_set> miss_rows_;
   std::vector<std::vector<uint32_t>> miss_touched_;
   std::vector<uint8_t> miss_flag_;
+  std::vector<uint64_t> spread_;  // see lay_out_missing
 };
 
 // Rows set in both masks. The library is built for any x86-64, where std::popcount is a
