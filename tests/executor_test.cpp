@@ -972,3 +972,50 @@ TEST(Differential, RandomRecordsOf2009AgreeWithExplain) {
 
 }  // namespace
 }  // namespace chanrules
+
+namespace chanrules {
+namespace {
+
+// Missing fields are kept per row in 8, 16, 32 or 64k bits depending on how many fields the
+// rule set has, and gathered as row masks laid out sparse or dense: every width, densities
+// below and above the switch, and copies that inherit them, against explain().
+TEST(MissingFields, EveryRowWidthAgreesWithExplain) {
+  for (int fields : {5, 12, 20, 40, 70}) {
+    SCOPED_TRACE("fields " + std::to_string(fields));
+    std::string yaml = "chanrules: 1\nname: wide\nversion: \"1\"\nfields:\n";
+    for (int f = 0; f < fields; ++f) yaml += "  f" + std::to_string(f) + ": {type: integer}\n";
+    std::mt19937 rng(static_cast<unsigned>(fields));
+    auto field = [&] { return "f" + std::to_string(rng() % static_cast<unsigned>(fields)); };
+    yaml += "decisions:\n  inner:\n    output: false\n    rules:\n";
+    for (int r = 0; r < 12; ++r)
+      yaml += "      - {id: r" + std::to_string(r) + ", when: \"" + field() + " >= 5 and (" +
+              field() + " < 3 or " + field() + " == 4)\", then: C" + std::to_string(r % 4) + "}\n";
+    yaml += "    default: NONE\n  outer:\n    rules:\n";
+    yaml += "      - {id: copy, when: \"" + field() + " >= 2\", then: {from: inner}}\n";
+    yaml += "      - {id: mine, when: \"" + field() + " < 8\", then: MINE}\n";
+    yaml += "    default: {from: inner}\n";
+    load_result r = rule_set::load_string(yaml, "wide.yaml", ".");
+    ASSERT_TRUE(r.ok()) << describe(r.diagnostics);
+    batch b(*r.rules);
+    for (size_t row = 0; row < 5000; ++row) {
+      b.add_row();
+      // Some rows sparse in missing values, some dense.
+      const unsigned missing_percent = row % 128 < 64 ? 5 : 60;
+      for (int f = 0; f < fields; ++f) {
+        if (rng() % 100 < missing_percent) continue;
+        std::string why;
+        ASSERT_TRUE(b.set_text(row, static_cast<size_t>(f), std::to_string(rng() % 10), &why))
+            << why;
+      }
+    }
+    classification c = r.rules->classify(b);
+    expect_agreement(*r.rules, b, c);
+    if (::testing::Test::HasFatalFailure()) return;
+    size_t with_missing = 0;
+    for (size_t row = 0; row < b.size(); ++row) with_missing += c.missing(1, row);
+    EXPECT_GT(with_missing, 100u);
+  }
+}
+
+}  // namespace
+}  // namespace chanrules
