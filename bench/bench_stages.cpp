@@ -16,6 +16,9 @@
 //   BM_CsvRead     CSV text -> records (io::csv_reader over an in-memory export)
 //   BM_CsvWrite    records + classes -> CSV text (io::csv_writer)
 //   BM_EndToEnd    classify_csv: file -> file on one thread (read, validate, classify, write)
+//   BM_NameMatcherBuild/N/kind  one named set's automaton (name_matcher) built from one alias
+//                  of about N bytes (kind 0: "x" repeated, 1: Chinese characters) or, kind 2,
+//                  from 4,094 entries; 10,917 bytes is near the state limit
 //
 // Records come from the generator of `chanrules bench --generate` (src/cli/bench_data.h),
 // so both rule sets get data that exercises their own fields, lists and named sets. Results
@@ -41,6 +44,7 @@
 #include "bench_data.h"
 #include "check/checker.h"
 #include "common/source.h"
+#include "compile/name_matcher.h"
 #include "compile/program.h"
 #include "expr/ast.h"
 #include "graph/decision_graph.h"
@@ -349,6 +353,37 @@ void register_all() {
     })->Unit(benchmark::kMillisecond);
   }
 }
+
+// Aliases at the sizes of the named-set limits: the minimisation is O(k n log n) in the
+// states n; the Moore refinement it replaced needed a round per byte of a long alias.
+void BM_NameMatcherBuild(benchmark::State& state) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  std::vector<std::vector<std::string>> aliases;
+  if (state.range(1) == 0) {
+    aliases = {{std::string(bytes, 'x')}};
+  } else if (state.range(1) == 1) {
+    std::string cjk;
+    for (unsigned i = 0; cjk.size() + 3 <= bytes; ++i) {
+      const unsigned cp = 0x4E00 + (i * 7919u) % 0x5000;
+      cjk += static_cast<char>(0xE0 | (cp >> 12));
+      cjk += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      cjk += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+    aliases = {{cjk}};
+  } else {
+    for (int i = 0; i < 4094; ++i)
+      aliases.push_back({"\xe5\x9b\xbd" + std::to_string(i), "X" + std::to_string(i)});
+  }
+  for (auto _ : state) {
+    dt::name_matcher m(aliases);
+    benchmark::DoNotOptimize(m.states());
+  }
+  state.counters["raw_states"] = static_cast<double>(dt::name_matcher::automaton_states(aliases));
+}
+BENCHMARK(BM_NameMatcherBuild)
+    ->ArgsProduct({{1000, 5000, 10917}, {0, 1}})
+    ->Args({0, 2})
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -573,8 +573,8 @@ TEST(NameMatcher, Limits) {
   }
 
   // 10,922 trie nodes (65,532 states) is the most; one more node is refused before the trie
-  // is built. One alias of n bytes has n beginnings: n + 1 nodes. (Not built at the limit: a
-  // chain that deep takes the minimisation one round per byte.)
+  // is built. One alias of n bytes has n beginnings: n + 1 nodes. (Built at the limit in
+  // NameMatcher.BuildsAtTheLimits.)
   EXPECT_EQ(detail::name_matcher::automaton_states({{std::string(10921, 'x')}}), 65532u);
   try {
     detail::name_matcher over({{std::string(10922, 'x')}});
@@ -628,6 +628,172 @@ TEST(NameMatcher, Limits) {
             detail::name_matcher::fingerprint({{"a"}, {"b"}}));
   EXPECT_NE(detail::name_matcher::fingerprint({{"ab"}}),
             detail::name_matcher::fingerprint({{"a", "b"}}));
+}
+
+// Sets at the limits are built and match: the longest alias the states allow (10,920
+// bytes and a one-byte alias, one chain; the minimisation once needed a round per byte of it), a
+// Chinese one as long, and 4094 entries that use up the states too. Correctness only: how long they
+// take is measured by bench_stages (BM_NameMatcherBuild).
+TEST(NameMatcher, BuildsAtTheLimits) {
+  // 10,920 x's and "y": 10,922 trie nodes, 65,532 states.
+  const std::string xs(10920, 'x');
+  ASSERT_EQ(detail::name_matcher::automaton_states({{"y"}, {xs}}), 65532u);
+  detail::name_matcher chain({{"y"}, {xs}});
+  EXPECT_EQ(chain.match("a" + xs + "b"), 1);
+  EXPECT_EQ(chain.match(std::string(10919, 'x')), detail::name_matcher::no_match);
+  EXPECT_EQ(chain.match(xs.substr(0, 5000) + "X" + xs.substr(5001)), 1);             // case folded
+  EXPECT_EQ(chain.match(xs.substr(0, 5000) + "\xef\xbd\x98" + xs.substr(5001)), 1);  // full width
+  EXPECT_EQ(chain.match(xs.substr(0, 5000) + "-" + xs.substr(5001)),
+            detail::name_matcher::no_match);
+  EXPECT_EQ(chain.match(xs + "y"), 0);  // the first entry wins
+
+  // 3,639 Chinese characters (10,917 bytes, 65,508 states).
+  std::mt19937 rng(11);
+  std::string cjk;
+  while (cjk.size() < 10917) {
+    const unsigned cp = 0x4E00 + rng() % 0x5000;
+    cjk += static_cast<char>(0xE0 | (cp >> 12));
+    cjk += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    cjk += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  ASSERT_LE(detail::name_matcher::automaton_states({{cjk}}), detail::name_matcher::max_states);
+  detail::name_matcher chinese({{cjk}});
+  EXPECT_EQ(chinese.match("\xe5\x9b\xbd" + cjk), 0);
+  EXPECT_EQ(chinese.match(cjk.substr(0, cjk.size() - 3)), detail::name_matcher::no_match);
+  EXPECT_EQ(chinese.match(cjk.substr(3)), detail::name_matcher::no_match);
+
+  // 4094 entries of two aliases each, 53,370 states.
+  std::vector<std::vector<std::string>> entries;
+  for (int i = 0; i < 4094; ++i) {
+    std::string a = "\xe5\x9b\xbd";
+    a += static_cast<char>('a' + i % 26);
+    a += static_cast<char>('a' + i / 26 % 26);
+    a += static_cast<char>('0' + i / 676);
+    entries.push_back({a, "X" + std::to_string(i)});
+  }
+  ASSERT_LE(detail::name_matcher::automaton_states(entries), detail::name_matcher::max_states);
+  detail::name_matcher many(entries);
+  EXPECT_EQ(many.match("shop \xe5\x9b\xbd"
+                       "ba0"),
+            1);
+  EXPECT_EQ(many.match("shop \xe5\x9b\xbd"
+                       "BA0 x4093"),
+            1);
+  // "x4", "x40", "x409" and "x4093" all occur: the first of their entries wins.
+  EXPECT_EQ(many.match("shop X4093"), 4);
+  EXPECT_EQ(many.match("shop \xef\xbd\x98"
+                       "4093"),
+            4);
+  EXPECT_EQ(many.match("shop x5093"), 5);
+  EXPECT_EQ(many.match("shop x"), detail::name_matcher::no_match);
+}
+
+// The automaton against the definition, on random sets: the first entry (in declaration
+// order) one of whose normalized aliases occurs in the normalized text. Aliases are short or
+// long (up to a few thousand bytes, so that the minimisation has deep chains to split), and
+// texts either random or holding an alias (or most of one) spelled with random case and
+// full-width forms, between stray bytes that start a fold (EF, E3 80).
+TEST(NameMatcher, AgreesWithANaiveSearchOnRandomSets) {
+  const std::vector<std::string> pieces = {"a",
+                                           "b",
+                                           "c",
+                                           "x",
+                                           "A",
+                                           "B",
+                                           " ",
+                                           "!",
+                                           "~",
+                                           "\xe3\x80\x80",
+                                           "\xef\xbd\x81",
+                                           "\xef\xbc\xa2",
+                                           "\xef",
+                                           "\xbc",
+                                           "\xef\xbc",
+                                           "\xef\xbd",
+                                           "\xe3",
+                                           "\xe3\x80",
+                                           "\x80",
+                                           "\xe5\x9b\xbd",
+                                           "\xe7\xbe\x8e",
+                                           "\xef\xbc\x80",
+                                           "\xef\xbd\x9f"};
+  // Aliases are valid UTF-8, as the loader gives them: the automaton decides a pending
+  // EF / EF BC / EF BD / E3 / E3 80 only when the next byte comes, so an alias that ends
+  // in one (not a whole character) would go unmatched at the very end of a text.
+  std::vector<std::string> whole;
+  for (const std::string& p : pieces)
+    if (p.size() == 3 || static_cast<unsigned char>(p[0]) < 0x80) whole.push_back(p);
+  // One random spelling of a normalized text (ASCII letters in either case, printable ASCII
+  // possibly full width, a space possibly ideographic).
+  auto respell = [](const std::string& norm, std::mt19937& rng) {
+    std::string out;
+    for (char ch : norm) {
+      unsigned c = static_cast<unsigned char>(ch);
+      if (c >= 'a' && c <= 'z' && rng() % 2) c -= 'a' - 'A';
+      if (c == ' ' && rng() % 2) {
+        out += "\xe3\x80\x80";
+      } else if (c >= 0x21 && c <= 0x7E && rng() % 3 == 0) {
+        const unsigned cp = 0xFF01 + (c - 0x21);
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    return out;
+  };
+  std::mt19937 rng(2024);
+  for (int round = 0; round < 60; ++round) {
+    std::vector<std::vector<std::string>> aliases(1 + rng() % 6);
+    for (auto& entry : aliases)
+      for (int k = 1 + static_cast<int>(rng() % 3); k > 0; --k) {
+        // Mostly short; some long, some long over two letters (deep chains that share
+        // beginnings and suffixes).
+        const int kind = static_cast<int>(rng() % 6);
+        const size_t len = kind == 0   ? 200 + rng() % 3000
+                           : kind == 1 ? 50 + rng() % 500
+                                       : 1 + rng() % 6;
+        std::string a;
+        for (size_t j = 0; j < len; ++j)
+          a += kind == 1 ? whole[rng() % 2] : whole[rng() % whole.size()];
+        entry.push_back(a);
+      }
+    if (detail::name_matcher::automaton_states(aliases) > detail::name_matcher::max_states)
+      continue;
+    std::vector<std::string> norms;  // normalized aliases, entry by entry
+    std::vector<size_t> entry_of;
+    for (size_t e = 0; e < aliases.size(); ++e)
+      for (const std::string& a : aliases[e]) {
+        norms.push_back(detail::name_matcher::normalize(a));
+        entry_of.push_back(e);
+      }
+    std::unique_ptr<detail::name_matcher> m;
+    try {
+      m = std::make_unique<detail::name_matcher>(aliases);
+    } catch (const detail::name_matcher::limit_error& e) {
+      ASSERT_EQ(e.which, detail::name_matcher::limit_error::limit::cells) << e.what();
+      continue;  // a table too large: refused, as it should be
+    }
+    for (int t = 0; t < 300; ++t) {
+      std::string text;
+      for (int j = static_cast<int>(rng() % 8); j > 0; --j) text += pieces[rng() % pieces.size()];
+      if (rng() % 2) {
+        const size_t i = rng() % norms.size();
+        std::string part = norms[i];
+        if (rng() % 3 == 0 && !part.empty()) part.resize(rng() % part.size());  // most of it
+        text += respell(part, rng);
+        for (int j = static_cast<int>(rng() % 4); j > 0; --j) text += pieces[rng() % pieces.size()];
+      }
+      const std::string norm = detail::name_matcher::normalize(text);
+      uint16_t expected = detail::name_matcher::no_match;
+      for (size_t i = 0; i < norms.size() && expected == detail::name_matcher::no_match; ++i)
+        if (!norms[i].empty() && norm.find(norms[i]) != std::string::npos)
+          expected = static_cast<uint16_t>(entry_of[i]);
+      ASSERT_EQ(m->match(text), expected)
+          << "round " << round << ", text of " << text.size() << " bytes";
+    }
+  }
 }
 
 // ---- string_table

@@ -9,8 +9,6 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
-#include <deque>
-#include <map>
 #include <stdexcept>
 
 namespace chanrules::detail {
@@ -81,6 +79,133 @@ void raw_prefixes(const std::vector<std::string>& chars, size_t at, std::string 
     return;
   }
   for (const std::string& s : spellings(chars[at])) raw_prefixes(chars, at + 1, so_far + s, out);
+}
+
+// Hopcroft's algorithm. `table` is a complete automaton of n states over k classes with
+// outputs on its transitions: table[st * k + c] holds the next state in the bits of
+// `state_mask` and the output above them. Returns each state's block in the coarsest
+// partition where the states of a block emit the same outputs and move to the same blocks:
+// the blocks are the minimal automaton's states, as Moore's refinement finds them, in
+// O(k n log n) rather than one pass over all states per distinction.
+std::vector<uint32_t> minimise(const std::vector<uint32_t>& table, size_t n, size_t k,
+                               uint32_t state_mask) {
+  // The partition: elems holds the states block by block, block b at [first[b], end[b]).
+  std::vector<uint32_t> elems(n), pos(n), block_of(n), first, end;
+  // Initial blocks: the states with the same outputs (grouped by a hash of their outputs,
+  // then compared exactly).
+  {
+    std::vector<uint64_t> hash(n);
+    for (size_t st = 0; st < n; ++st) {
+      uint64_t h = 0xcbf29ce484222325ULL;
+      for (size_t c = 0; c < k; ++c) h = (h ^ (table[st * k + c] & ~state_mask)) * 0x100000001b3ULL;
+      hash[st] = h ^ (h >> 29);
+    }
+    std::vector<uint32_t> by_hash(n);
+    for (size_t st = 0; st < n; ++st) by_hash[st] = static_cast<uint32_t>(st);
+    std::sort(by_hash.begin(), by_hash.end(), [&](uint32_t a, uint32_t b) {
+      return hash[a] != hash[b] ? hash[a] < hash[b] : a < b;
+    });
+    auto same_outputs = [&](uint32_t a, uint32_t b) {
+      for (size_t c = 0; c < k; ++c)
+        if ((table[a * k + c] ^ table[b * k + c]) & ~state_mask) return false;
+      return true;
+    };
+    size_t placed = 0;
+    std::vector<uint32_t> rest, other;
+    for (size_t i = 0; i < n;) {
+      size_t j = i;
+      while (j < n && hash[by_hash[j]] == hash[by_hash[i]]) ++j;
+      rest.assign(by_hash.begin() + static_cast<ptrdiff_t>(i),
+                  by_hash.begin() + static_cast<ptrdiff_t>(j));
+      while (!rest.empty()) {  // one round unless hashes collide
+        const uint32_t b = static_cast<uint32_t>(first.size());
+        first.push_back(static_cast<uint32_t>(placed));
+        other.clear();
+        for (uint32_t st : rest) {
+          if (same_outputs(rest[0], st)) {
+            block_of[st] = b;
+            pos[st] = static_cast<uint32_t>(placed);
+            elems[placed++] = st;
+          } else {
+            other.push_back(st);
+          }
+        }
+        end.push_back(static_cast<uint32_t>(placed));
+        rest.swap(other);
+      }
+      i = j;
+    }
+  }
+  // Transitions by target: in_edge[in_start[t], in_start[t + 1]) = (source << 8) | class.
+  std::vector<uint32_t> in_start(n + 1, 0), in_edge(n * k);
+  for (size_t cell = 0; cell < n * k; ++cell) ++in_start[(table[cell] & state_mask) + 1];
+  for (size_t t = 0; t < n; ++t) in_start[t + 1] += in_start[t];
+  {
+    std::vector<uint32_t> at(in_start.begin(), in_start.end() - 1);
+    for (size_t st = 0; st < n; ++st)
+      for (size_t c = 0; c < k; ++c)
+        in_edge[at[table[st * k + c] & state_mask]++] = static_cast<uint32_t>(st << 8 | c);
+  }
+  // Every block but the largest is a splitter to begin with (every state has a transition
+  // on each class into the set of all states, so the largest block splits nothing that the
+  // others do not). When a block is split, both halves stay splitters if it was one;
+  // otherwise the smaller half becomes one (the partition is stable with respect to the
+  // whole block already, so the other half follows): a state enters the worklist O(log n)
+  // times.
+  std::vector<uint32_t> work, marked(first.size(), 0), touched, by_class(k + 1), preds, at;
+  std::vector<char> in_work(first.size(), 1);
+  uint32_t largest = 0;
+  for (uint32_t b = 0; b < first.size(); ++b)
+    if (end[b] - first[b] > end[largest] - first[largest]) largest = b;
+  for (uint32_t b = 0; b < first.size(); ++b)
+    if (b != largest) work.push_back(b);
+  if (n > 0) in_work[largest] = 0;
+  while (!work.empty()) {
+    const uint32_t splitter = work.back();
+    work.pop_back();
+    in_work[splitter] = 0;
+    // The splitter's predecessors, grouped by class (taken before any block is split).
+    std::fill(by_class.begin(), by_class.end(), 0);
+    for (uint32_t i = first[splitter]; i < end[splitter]; ++i)
+      for (uint32_t e = in_start[elems[i]]; e < in_start[elems[i] + 1]; ++e)
+        ++by_class[(in_edge[e] & 255) + 1];
+    for (size_t c = 0; c < k; ++c) by_class[c + 1] += by_class[c];
+    preds.resize(by_class[k]);
+    at.assign(by_class.begin(), by_class.end() - 1);
+    for (uint32_t i = first[splitter]; i < end[splitter]; ++i)
+      for (uint32_t e = in_start[elems[i]]; e < in_start[elems[i] + 1]; ++e)
+        preds[at[in_edge[e] & 255]++] = in_edge[e] >> 8;
+    for (size_t c = 0; c < k; ++c) {
+      // Move each predecessor (one transition per class: no repeats) to the front of its
+      // block, then cut the blocks that hold some but not all of them.
+      touched.clear();
+      for (uint32_t i = by_class[c]; i < by_class[c + 1]; ++i) {
+        const uint32_t p = preds[i], b = block_of[p];
+        const uint32_t to = first[b] + marked[b], q = elems[to];
+        elems[pos[p]] = q;
+        pos[q] = pos[p];
+        elems[to] = p;
+        pos[p] = to;
+        if (marked[b]++ == 0) touched.push_back(b);
+      }
+      for (uint32_t b : touched) {
+        const uint32_t m = marked[b];
+        marked[b] = 0;
+        if (m == end[b] - first[b]) continue;
+        const uint32_t y = static_cast<uint32_t>(first.size());
+        first.push_back(first[b]);
+        end.push_back(first[b] + m);
+        first[b] += m;
+        marked.push_back(0);
+        in_work.push_back(0);
+        for (uint32_t i = first[y]; i < end[y]; ++i) block_of[elems[i]] = y;
+        const uint32_t add = in_work[b] || end[y] - first[y] <= end[b] - first[b] ? y : b;
+        in_work[add] = 1;
+        work.push_back(add);
+      }
+    }
+  }
+  return block_of;
 }
 
 }  // namespace
@@ -258,45 +383,47 @@ name_matcher::name_matcher(const std::vector<std::vector<std::string>>& aliases)
                           " states before minimisation; the limit is " +
                           std::to_string(max_states));
 
-  // 1. Aho-Corasick over normalized bytes (the reference semantics): trie, failure links,
-  //    complete transition function `go_to`, and per state the smallest entry matched.
-  std::vector<std::vector<int32_t>> trie(1, std::vector<int32_t>(256, -1));
-  std::vector<uint32_t> out(1, kNone);
+  // 1. Aho-Corasick over normalized bytes (the reference semantics): the trie's edges are
+  //    written into the complete transition function `go_to` (kAbsent where there is none,
+  //    until the failure links fill it in), and per state the smallest entry matched.
+  constexpr uint32_t kAbsent = UINT32_MAX;
+  std::vector<uint32_t> go_to(256, kAbsent), out(1, kNone);
+  go_to.reserve(automaton_states(aliases) / states_per_node * 256);
   for (size_t entry = 0; entry < aliases.size(); ++entry) {
     for (const std::string& alias : aliases[entry]) {
       std::string norm = normalize(alias);
       if (norm.empty()) continue;
       uint32_t s = 0;
       for (unsigned char c : norm) {
-        if (trie[s][c] < 0) {
-          trie[s][c] = static_cast<int32_t>(trie.size());
-          trie.emplace_back(256, -1);
+        if (go_to[s * 256 + c] == kAbsent) {
+          go_to[s * 256 + c] = static_cast<uint32_t>(out.size());
+          go_to.insert(go_to.end(), 256, kAbsent);
           out.push_back(kNone);
         }
-        s = static_cast<uint32_t>(trie[s][c]);
+        s = go_to[s * 256 + c];
       }
       out[s] =
           std::min<uint32_t>(out[s], static_cast<uint32_t>(std::min<size_t>(entry, kNone - 1)));
     }
   }
-  const size_t n = trie.size();
-  std::vector<uint32_t> go_to(n * 256, 0), fail(n, 0);
-  std::deque<uint32_t> queue;
-  for (unsigned c = 0; c < 256; ++c)
-    if (trie[0][c] >= 0) {
-      go_to[c] = static_cast<uint32_t>(trie[0][c]);
+  const size_t n = out.size();
+  std::vector<uint32_t> fail(n, 0), queue;
+  queue.reserve(n);
+  for (unsigned c = 0; c < 256; ++c) {
+    if (go_to[c] == kAbsent)
+      go_to[c] = 0;
+    else
       queue.push_back(go_to[c]);
-    }
-  while (!queue.empty()) {
-    uint32_t s = queue.front();
-    queue.pop_front();
+  }
+  // Breadth first: a state's failure state is shallower, so its row is complete already.
+  for (size_t head = 0; head < queue.size(); ++head) {
+    const uint32_t s = queue[head];
     out[s] = std::min(out[s], out[fail[s]]);
     for (unsigned c = 0; c < 256; ++c) {
-      int32_t t = trie[s][c];
-      if (t >= 0) {
-        fail[static_cast<size_t>(t)] = go_to[fail[s] * 256 + c];
-        go_to[s * 256 + c] = static_cast<uint32_t>(t);
-        queue.push_back(static_cast<uint32_t>(t));
+      const uint32_t t = go_to[s * 256 + c];
+      if (t != kAbsent) {
+        fail[t] = go_to[fail[s] * 256 + c];
+        queue.push_back(t);
       } else {
         go_to[s * 256 + c] = go_to[fail[s] * 256 + c];
       }
@@ -312,87 +439,139 @@ name_matcher::name_matcher(const std::vector<std::vector<std::string>>& aliases)
   // 2. The raw-byte automaton. Its states are (state, pending prefix) pairs; prefixes are
   //    the starts of the three-byte sequences that fold: EF, EF BC, EF BD, E3, E3 80.
   //    A prefix that turns out not to fold is replayed byte by byte, as the on-the-fly
-  //    normalizer in normalize() does.
+  //    normalizer in normalize() does. Its cells are computed on demand (raw_cell), twice
+  //    each at most: its 256-wide table is never stored.
   enum prefix : uint32_t { none, ef, ef_bc, ef_bd, e3, e3_80, prefixes };
-  const std::vector<std::vector<unsigned>> bytes_of = {{},           {0xEF}, {0xEF, 0xBC},
-                                                       {0xEF, 0xBD}, {0xE3}, {0xE3, 0x80}};
+  static constexpr unsigned pending_of[prefixes][2] = {{0, 0},       {0xEF, 0}, {0xEF, 0xBC},
+                                                       {0xEF, 0xBD}, {0xE3, 0}, {0xE3, 0x80}};
+  static constexpr size_t pending_size[prefixes] = {0, 1, 2, 2, 1, 2};
   states_ = n * prefixes;  // at most max_states (checked above)
   static_assert(prefixes == states_per_node && max_entries == kNone - 1 && max_cells == kStateMask);
   auto id = [&](uint32_t s, uint32_t pre) { return static_cast<uint32_t>(s * prefixes + pre); };
-  delta_.assign(states_ * 256, 0);
-  for (uint32_t s = 0; s < n; ++s) {
-    for (uint32_t pre = none; pre < prefixes; ++pre) {
+  // The transition of raw state `st` on byte b: the next raw state, and in the high bits
+  // the smallest entry matched on the way.
+  auto raw_cell = [&](uint32_t st, unsigned b) {
+    const uint32_t s = st / prefixes, pre = st % prefixes;
+    unsigned pending[3] = {pending_of[pre][0], pending_of[pre][1], 0};
+    size_t count = pending_size[pre];
+    pending[count++] = b;
+    uint32_t next_state, next_pre = none, best = kNone;
+    // Does the pending sequence stay a possible fold prefix, or complete one?
+    if (count == 1 && (b == 0xEF || b == 0xE3)) {
+      next_state = s;
+      next_pre = b == 0xEF ? ef : e3;
+    } else if (count == 2 && ((pending[0] == 0xEF && (b == 0xBC || b == 0xBD)) ||
+                              (pending[0] == 0xE3 && b == 0x80))) {
+      next_state = s;
+      next_pre = pending[0] == 0xE3 ? e3_80 : (b == 0xBC ? ef_bc : ef_bd);
+    } else if (count == 3 && fold_wide(pending[0], pending[1], pending[2]) != 0) {
+      next_state = step_norm(s, fold_wide(pending[0], pending[1], pending[2]));
+      best = out[next_state];
+    } else {
+      // Not a fold: every pending byte is an ordinary byte. The last one may itself start
+      // a new fold prefix.
+      next_state = s;
+      const bool restart = (b == 0xEF || b == 0xE3) && count > 1;
+      if (restart) --count;
+      for (size_t i = 0; i < count; ++i) {
+        next_state = step_norm(next_state, pending[i]);
+        best = std::min(best, out[next_state]);
+      }
+      if (restart) next_pre = b == 0xEF ? ef : e3;
+    }
+    return id(next_state, next_pre) | (best << kOutputShift);
+  };
+
+  // The 256 cells of raw state `st`. Most bytes only end the pending prefix as ordinary
+  // bytes: the state after the prefix is stepped once per row, and raw_cell decides the
+  // bytes that may fold or start a new prefix.
+  auto raw_row = [&](uint32_t st, uint32_t* row) {
+    const uint32_t s = st / prefixes, pre = st % prefixes;
+    uint32_t after = s, best = kNone;
+    for (size_t i = 0; i < pending_size[pre]; ++i) {
+      after = step_norm(after, pending_of[pre][i]);
+      best = std::min(best, out[after]);
+    }
+    for (unsigned b = 0; b < 256; ++b) {
+      const uint32_t next = step_norm(after, b);
+      row[b] = id(next, none) | (std::min(best, out[next]) << kOutputShift);
+    }
+    row[0xEF] = raw_cell(st, 0xEF);
+    row[0xE3] = raw_cell(st, 0xE3);
+    if (pre == ef) {
+      row[0xBC] = raw_cell(st, 0xBC);
+      row[0xBD] = raw_cell(st, 0xBD);
+    } else if (pre == e3) {
+      row[0x80] = raw_cell(st, 0x80);
+    } else if (pre != none) {
+      for (unsigned b = 0x80; b < 0xC0; ++b)
+        if (fold_wide(pending_of[pre][0], pending_of[pre][1], b) != 0) row[b] = raw_cell(st, b);
+    }
+  };
+
+  // 3. Byte classes: bytes whose column (transition from every state) is identical. The
+  //    partition of the 256 bytes is refined state by state: within a class, the bytes whose
+  //    cell differs from the cell of the class's first byte move to a new class, one per
+  //    distinct cell.
+  uint32_t class_of[256] = {};
+  uint32_t count = 1;
+  {
+    uint32_t row[256], first_cell[256];
+    bool seen[256];
+    struct split {
+      uint32_t from, cell, to;
+    };
+    std::vector<split> splits;
+    for (uint32_t st = 0; st < states_; ++st) {
+      raw_row(st, row);
+      std::fill(seen, seen + count, false);
+      splits.clear();
       for (unsigned b = 0; b < 256; ++b) {
-        uint32_t next_state, next_pre = none, best = kNone;
-        std::vector<unsigned> pending = bytes_of[pre];
-        pending.push_back(b);
-        // Does the pending sequence stay a possible fold prefix, or complete one?
-        if (pending.size() == 1 && (b == 0xEF || b == 0xE3)) {
-          next_state = s;
-          next_pre = b == 0xEF ? ef : e3;
-        } else if (pending.size() == 2 && ((pending[0] == 0xEF && (b == 0xBC || b == 0xBD)) ||
-                                           (pending[0] == 0xE3 && b == 0x80))) {
-          next_state = s;
-          next_pre = pending[0] == 0xE3 ? e3_80 : (b == 0xBC ? ef_bc : ef_bd);
-        } else if (pending.size() == 3 && fold_wide(pending[0], pending[1], pending[2]) != 0) {
-          next_state = step_norm(s, fold_wide(pending[0], pending[1], pending[2]));
-          best = out[next_state];
-        } else {
-          // Not a fold: every pending byte is an ordinary byte. The last one may itself
-          // start a new fold prefix.
-          next_state = s;
-          size_t count = pending.size();
-          bool restart = (b == 0xEF || b == 0xE3) && count > 1;
-          if (restart) --count;
-          for (size_t i = 0; i < count; ++i) {
-            next_state = step_norm(next_state, pending[i]);
-            best = std::min(best, out[next_state]);
-          }
-          if (restart) next_pre = b == 0xEF ? ef : e3;
+        const uint32_t c = class_of[b];
+        if (!seen[c]) {
+          seen[c] = true;
+          first_cell[c] = row[b];
+          continue;
         }
-        delta_[id(s, pre) * 256 + b] = id(next_state, next_pre) | (best << kOutputShift);
+        if (row[b] == first_cell[c]) continue;
+        auto it = std::find_if(splits.begin(), splits.end(),
+                               [&](const split& x) { return x.from == c && x.cell == row[b]; });
+        if (it == splits.end()) it = splits.insert(splits.end(), {c, row[b], count++});
+        class_of[b] = it->to;
       }
     }
   }
-  // 3. Byte classes: bytes whose column (transition from every state) is identical.
-  std::map<std::vector<uint32_t>, uint8_t> class_of_column;
+  // Numbered in the order of their first byte, which represents the class.
   std::vector<unsigned> representative;
-  for (unsigned b = 0; b < 256; ++b) {
-    std::vector<uint32_t> column(states_);
-    for (size_t st = 0; st < states_; ++st) column[st] = delta_[st * 256 + b];
-    auto [it, inserted] =
-        class_of_column.emplace(std::move(column), static_cast<uint8_t>(representative.size()));
-    if (inserted) representative.push_back(b);
-    class_of_[b] = it->second;
+  {
+    std::vector<int> number(count, -1);
+    for (unsigned b = 0; b < 256; ++b) {
+      int& k = number[class_of[b]];
+      if (k < 0) {
+        k = static_cast<int>(representative.size());
+        representative.push_back(b);
+      }
+      class_of_[b] = static_cast<uint8_t>(k);
+    }
   }
   classes_ = representative.size();
-
-  // 4. Minimise the states (Moore's partition refinement; outputs sit on transitions): two
-  //    states are merged when, for every class, their transitions emit the same output and
-  //    lead to merged states. The prefix states mostly collapse, which keeps the table small.
-  std::vector<uint32_t> block(states_, 0);
-  size_t blocks = 1;
-  for (;;) {
-    std::map<std::vector<uint32_t>, uint32_t> signature_block;
-    std::vector<uint32_t> next_block(states_);
-    for (size_t st = 0; st < states_; ++st) {
-      std::vector<uint32_t> sig;
-      sig.reserve(2 * classes_ + 1);
-      sig.push_back(block[st]);
-      for (size_t c = 0; c < classes_; ++c) {
-        uint32_t cell = delta_[st * 256 + representative[c]];
-        sig.push_back(cell >> kOutputShift);
-        sig.push_back(block[cell & kStateMask]);
-      }
-      auto [it, inserted] =
-          signature_block.emplace(std::move(sig), static_cast<uint32_t>(signature_block.size()));
-      next_block[st] = it->second;
-    }
-    block.swap(next_block);
-    if (signature_block.size() == blocks) break;
-    blocks = signature_block.size();
+  const size_t k = classes_;
+  std::vector<uint32_t> raw(states_ * k);
+  for (uint32_t st = 0; st < states_; ++st) {
+    uint32_t row[256];
+    raw_row(st, row);
+    for (size_t c = 0; c < k; ++c) raw[st * k + c] = row[representative[c]];
   }
-  // Renumber so the start state (state 0, prefix none) is block 0.
+  go_to = {};
+
+  // 4. Minimise the states (outputs sit on transitions): two states are merged when, for
+  //    every class, their transitions emit the same output and lead to merged states.
+  //    Hopcroft's partition refinement, O(k n log n): a deep chain (one long alias) needs as
+  //    many rounds of Moore's algorithm as it has states, and each round reads every state.
+  std::vector<uint32_t> block = minimise(raw, states_, k, kStateMask);
+  const size_t blocks = 1 + *std::max_element(block.begin(), block.end());
+  // Renumber so the start state (state 0, prefix none) is block 0, the others in order of
+  // their first state.
   std::vector<uint32_t> renumber(blocks, UINT32_MAX);
   std::vector<size_t> member(blocks);
   uint32_t next_id = 0;
@@ -410,16 +589,15 @@ name_matcher::name_matcher(const std::vector<std::vector<std::string>>& aliases)
                           std::to_string(classes_) +
                           " byte classes = " + std::to_string(states_ * classes_) +
                           " table cells; the limit is " + std::to_string(max_cells));
-  std::vector<uint32_t> compact(states_ * classes_);
+  delta_.assign(states_ * classes_, 0);
   for (size_t st = 0; st < states_; ++st)
     for (size_t c = 0; c < classes_; ++c) {
-      uint32_t cell = delta_[member[st] * 256 + representative[c]];
+      uint32_t cell = raw[member[st] * k + c];
       uint32_t next = renumber[block[cell & kStateMask]];
       uint32_t entry = cell >> kOutputShift;
-      compact[st * classes_ + c] =
+      delta_[st * classes_ + c] =
           static_cast<uint32_t>(next * classes_) | ((kNone - entry) << kOutputShift);
     }
-  delta_ = std::move(compact);
   build_prefilter(aliases);
 }
 
