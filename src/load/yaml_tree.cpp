@@ -7,8 +7,11 @@
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/parser.h>
 
+#include <cstdio>
 #include <sstream>
 #include <unordered_map>
+
+#include "io/encoding.h"
 
 namespace chanrules::detail {
 
@@ -252,6 +255,20 @@ std::optional<ynode> parse_yaml(const source_ptr& file, const yaml_limits& limit
     diagnostics.push_back(make_diagnostic(severity::error, "E-yaml-syntax",
                                           source_pos{file, text.find('\0')},
                                           "the file holds a NUL byte; it is not a text file"));
+    return std::nullopt;
+  }
+  // YAML is Unicode text, and names, labels and aliases are compared and matched as UTF-8:
+  // a byte outside valid UTF-8 (a file saved as GB18030, a character cut in half) is
+  // refused where it is rather than read as some other text.
+  if (io::utf8_scan_result scan = io::scan_utf8(text); scan.valid_size != text.size()) {
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X",
+                  static_cast<unsigned>(static_cast<unsigned char>(text[scan.valid_size])));
+    diagnostics.push_back(make_diagnostic(
+        severity::error, "E-yaml-encoding", source_pos{file, scan.valid_size},
+        std::string("the file is not valid UTF-8 here (byte ") + byte +
+            (scan.truncated ? ", a character cut off by the end of the file)" : ")"),
+        "save the rule set as UTF-8 (GB18030 is read in exports and list files only)"));
     return std::nullopt;
   }
   if (auto second = find_second_document(text)) {
