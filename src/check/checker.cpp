@@ -648,32 +648,33 @@ class checker {
       out.code = *code;
       return out;
     }
-    if (!item) {
-      error(o.text.pos, "E-outcome",
-            "'" + o.text.text + "' is not one of the declared outcomes of '" + d.name + "'",
-            "declared: " + join_labels(d.items), o.text.text.size());
+    auto code = constant_code(o, d.items, d.name);
+    if (!code) return std::nullopt;
+    out.code = *code;
+    return out;
+  }
+
+  // A constant outcome's code among `labels` (a decision's outcomes, or its items).
+  std::optional<uint16_t> constant_code(const outcome_decl& o, const domain& labels,
+                                        const std::string& decision) {
+    if (o.text.text.empty()) {
+      error(o.text.pos, "E-outcome", "an outcome cannot be empty", "omit 'default' for no outcome");
       return std::nullopt;
     }
-    out.code = *item;
-    return out;
+    auto code = labels.find(o.text.text);
+    if (!code)
+      error(o.text.pos, "E-outcome",
+            "'" + o.text.text + "' is not one of the declared outcomes of '" + decision + "'",
+            "declared: " + join_labels(labels), o.text.text.size());
+    return code;
   }
 
   std::optional<outcome> check_outcome(const outcome_decl& o, const decision_info& d,
                                        uint32_t self) {
     outcome out;
     if (!o.from) {
-      if (o.text.text.empty()) {
-        error(o.text.pos, "E-outcome", "an outcome cannot be empty",
-              "omit 'default' for no outcome");
-        return std::nullopt;
-      }
-      auto code = d.outcomes.find(o.text.text);
-      if (!code) {
-        error(o.text.pos, "E-outcome",
-              "'" + o.text.text + "' is not one of the declared outcomes of '" + d.name + "'",
-              "declared: " + join_labels(d.outcomes), o.text.text.size());
-        return std::nullopt;
-      }
+      auto code = constant_code(o, d.outcomes, d.name);
+      if (!code) return std::nullopt;
       out.code = *code;
       return out;
     }
