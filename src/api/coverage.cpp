@@ -30,22 +30,6 @@ namespace {
 
 using namespace detail;
 
-// Runs of white space (multi-line conditions) become one space, as explain() shows them.
-std::string one_line(std::string_view s) {
-  std::string out;
-  bool space = false;
-  for (char c : s) {
-    if (c == '\n' || c == '\r' || c == ' ' || c == '\t') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
-
 // 64-bit FNV-1a over the structure, every text followed by a 0 byte (texts hold no 0 byte:
 // they come from YAML or from a JSON file whose strings are checked below).
 class fingerprinter {

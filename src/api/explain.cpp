@@ -317,21 +317,6 @@ class row_interpreter {
   explanation out_;
 };
 
-std::string one_line(std::string_view s) {
-  std::string out;
-  bool space = false;
-  for (char c : s) {
-    if (c == '\n' || c == '\r' || c == ' ' || c == '\t') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
-
 }  // namespace
 
 explanation rule_set::explain(const batch& rows, size_t row) const {

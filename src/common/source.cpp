@@ -224,5 +224,20 @@ diagnostic make_diagnostic(severity level, std::string code, const source_pos& p
   return d;
 }
 
+std::string one_line(std::string_view s) {
+  std::string out;
+  bool space = false;
+  for (char c : s) {
+    if (c == '\n' || c == '\r' || c == ' ' || c == '\t') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace detail
 }  // namespace chanrules

@@ -51,4 +51,8 @@ void append_json_string(std::string& out, std::string_view s);
 // Number of UTF-8 code points in `text`.
 size_t count_code_points(std::string_view text);
 
+// Runs of white space (a condition written over several lines) become one space, with none
+// at either end: how explanations, coverage and traces show a condition.
+std::string one_line(std::string_view s);
+
 }  // namespace chanrules::detail
