@@ -571,13 +571,16 @@ class rule_set {
 
   // (output bytes, rejects bytes, (rows_in, rows_out, rows_rejected, rows_with_missing,
   // encoding), warnings)
+  // limits: (max_field_size, max_record_size, max_fields), read with CSV_LIMITS in flags.
   py::tuple classify_csv(const py::bytes& data, uint32_t flags,
-                         const std::vector<std::string>& decisions) const {
+                         const std::vector<std::string>& decisions,
+                         const std::tuple<size_t, size_t, size_t>& limits) const {
     std::string input = data;
     std::vector<const char*> names;
     for (const auto& d : decisions) names.push_back(d.c_str());
     chanrules_csv_options o{};
     o.flags = flags;
+    std::tie(o.max_field_size, o.max_record_size, o.max_fields) = limits;
     o.decisions = names.empty() ? nullptr : names.data();
     o.decision_count = names.size();
     chanrules_csv_result* r = nullptr;
@@ -636,6 +639,7 @@ PYBIND11_MODULE(_chanrules, m) {
   m.attr("CLASSIFY_NO_UNIQUE_CHECK") = static_cast<uint32_t>(CHANRULES_CLASSIFY_NO_UNIQUE_CHECK);
   m.attr("CSV_REASONS") = static_cast<uint32_t>(CHANRULES_CSV_REASONS);
   m.attr("CSV_EXCEL_SAFE") = static_cast<uint32_t>(CHANRULES_CSV_EXCEL_SAFE);
+  m.attr("CSV_LIMITS") = static_cast<uint32_t>(CHANRULES_CSV_LIMITS);
 
   py::class_<result>(m, "Result")
       .def_property_readonly("rows", &result::rows)

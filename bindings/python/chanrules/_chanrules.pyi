@@ -8,6 +8,7 @@ CLASSIFY_STRICT: int
 CLASSIFY_NO_UNIQUE_CHECK: int
 CSV_REASONS: int
 CSV_EXCEL_SAFE: int
+CSV_LIMITS: int
 
 DiagnosticTuple = Tuple[str, str, str, int, int, str, str, str, int, str]
 
@@ -44,5 +45,6 @@ class RuleSet:
     def classify(self, columns: List[Tuple[str, str, np.ndarray, Optional[np.ndarray]]],
                  rows: int, flags: int, missing: tuple) -> Result: ...
     def explain_json(self, names: Sequence[str], values: Sequence[str]) -> str: ...
-    def classify_csv(self, data: bytes, flags: int, decisions: Sequence[str]
+    def classify_csv(self, data: bytes, flags: int, decisions: Sequence[str],
+                     limits: Tuple[int, int, int]
                      ) -> Tuple[bytes, bytes, Tuple[int, int, int, int, str], List[str]]: ...

@@ -192,13 +192,25 @@ class RuleSet:
         return json.loads(self._rs.explain_json(names, values))
 
     def classify_csv(self, data: bytes, *, reasons: bool = False, excel_safe: bool = False,
-                     decisions: Sequence[str] = ()):
+                     decisions: Sequence[str] = (), max_field_size: Optional[int] = None,
+                     max_record_size: Optional[int] = None, max_fields: Optional[int] = None):
         """Classifies a CSV export held in memory exactly as ``chanrules classify`` does a
         file. Returns ``(output, rejects, summary)``: the two CSV documents as bytes and a
-        dict with rows_in, rows_out, rows_rejected, rows_with_missing and encoding."""
+        dict with rows_in, rows_out, rows_rejected, rows_with_missing and encoding.
+
+        ``max_field_size``, ``max_record_size`` (bytes) and ``max_fields`` replace the
+        record limits (defaults 1 MiB, 16 MiB and 65536; ``--max-field-bytes`` and the like
+        of the CLI): a record over one is rejected with a reason that names it."""
         flags = (_chanrules.CSV_REASONS if reasons else 0) | (
             _chanrules.CSV_EXCEL_SAFE if excel_safe else 0)
-        out, rej, s, warns = self._rs.classify_csv(bytes(data), flags, list(decisions))
+        limits = (max_field_size, max_record_size, max_fields)
+        if any(v is not None for v in limits):
+            flags |= _chanrules.CSV_LIMITS
+        defaults = (1 << 20, 16 << 20, 1 << 16)
+        limits = tuple(d if v is None else int(v) for v, d in zip(limits, defaults))
+        if any(v < 1 for v in limits):
+            raise ValueError("CSV limits must be at least 1")
+        out, rej, s, warns = self._rs.classify_csv(bytes(data), flags, list(decisions), limits)
         for w in warns:
             warnings.warn(w, ChanrulesWarning, stacklevel=2)
         summary = dict(zip(("rows_in", "rows_out", "rows_rejected", "rows_with_missing",

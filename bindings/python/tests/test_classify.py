@@ -185,3 +185,23 @@ def test_enum_strings_are_read_like_cells(rules, sample):
     frame.loc[frame.index[7], "network"] = "r"
     out = rules.classify(frame, errors="reject")
     assert out.loc[frame.index[7], chanrules.REJECT_REASON] == "'r' is not one of: S W R O"
+
+
+def test_classify_csv_record_limits_are_the_callers():
+    rs = chanrules.loads("chanrules: 1\nname: n\nversion: '1'\nfields:\n"
+                         "  id: {type: string, required: true}\n  note: {type: string}\n"
+                         "decisions:\n  has_note:\n    rules:\n"
+                         "      - {id: yes, when: note is not missing, then: Y}\n"
+                         "    default: N\n")
+    data = b"id,note\na," + b"x" * 300 + b"\nb,short\n"
+    out, rejects, summary = rs.classify_csv(data, max_field_size=100)
+    assert summary["rows_in"] == 2 and summary["rows_out"] == 1
+    assert summary["rows_rejected"] == 1
+    assert b"longer than max_field_size (100 bytes)" in rejects
+    assert b"--max-field-bytes" in rejects
+    out, rejects, summary = rs.classify_csv(data, max_field_size=1000)
+    assert summary["rows_out"] == 2 and summary["rows_rejected"] == 0
+    # The defaults hold when no limit is given, and a limit below 1 is refused.
+    assert rs.classify_csv(data)[2]["rows_out"] == 2
+    with pytest.raises(ValueError):
+        rs.classify_csv(data, max_fields=0)
