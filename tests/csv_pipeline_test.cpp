@@ -431,6 +431,13 @@ TEST(ClassifyCsv, RecordLimitsAreTheCallersAndNamedInRejects) {
   EXPECT_EQ(s.error,
             "csv_options::max_record_size is 1073741825 bytes; the most it can be is "
             "1073741824 (1 GiB)");
+  o = {};
+  o.chunk_bytes = size_t{5} << 30;  // pieces are indexed with 32-bit offsets
+  s = run(o);
+  EXPECT_FALSE(s.ok);
+  EXPECT_EQ(s.error,
+            "csv_options::chunk_bytes is 5368709120 bytes; the most it can be is "
+            "1073741824 (1 GiB)");
 }
 
 // A field beyond the default limit, accepted with a raised one, reads the same wherever the

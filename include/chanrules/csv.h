@@ -78,7 +78,7 @@ struct csv_options {
   // Threads that parse, validate, classify and format rows; 0: one per core. With 1,
   // everything runs on the calling thread.
   unsigned jobs = 0;
-  // Input bytes per piece of work (rounded up to the end of a record).
+  // Input bytes per piece of work (rounded up to the end of a record); at most 1 GiB.
   size_t chunk_bytes = size_t{1} << 20;
   // Memory for the values of unique fields seen so far (duplicate detection); beyond it
   // they go to temporary files beside the output (or in $TMPDIR when writing to stdout).

@@ -183,6 +183,10 @@ std::string limits_problem(const csv_options& options) {
   if (options.max_record_size > max_record)
     return "csv_options::max_record_size is " + std::to_string(options.max_record_size) +
            " bytes; the most it can be is " + std::to_string(max_record) + " (1 GiB)";
+  // A piece is chunk_bytes and at most one record more: within 32-bit offsets too.
+  if (options.chunk_bytes > max_record)
+    return "csv_options::chunk_bytes is " + std::to_string(options.chunk_bytes) +
+           " bytes; the most it can be is " + std::to_string(max_record) + " (1 GiB)";
   return {};
 }
 
