@@ -600,3 +600,36 @@ TEST(ClassifyCsv, ProgressLine) {
 }
 
 }  // namespace
+
+namespace chanrules {
+namespace {
+
+// explain --id's lookup reads with the caller's limits, and says when records it could not
+// read might be the one asked for.
+TEST(FindCsvRecord, UsesTheLimitsAndReportsUnreadableRecords) {
+  temp_dir dir;
+  const std::string in = dir.path() + "/in.csv";
+  std::ofstream(in, std::ios::binary)
+      << "customer_id,note\nA,short\nB," << std::string(300, 'x') << "\nC,x,extra\n";
+  csv_options o;
+  o.max_field_size = 100;
+  csv_lookup r = find_csv_record(in, "customer_id", "B", o);
+  EXPECT_FALSE(r.found);
+  EXPECT_EQ(r.error, in + ": no record with customer_id 'B'; 2 records could not be read (the "
+                          "first at line 3: field 2: longer than max_field_size (100 bytes); if "
+                          "such records are genuine, raise --max-field-bytes "
+                          "(csv_options::max_field_size))");
+  o.max_field_size = 1000;
+  r = find_csv_record(in, "customer_id", "B", o);
+  ASSERT_TRUE(r.found) << r.error;
+  EXPECT_EQ(r.line, 3u);
+  EXPECT_EQ(r.record["note"], std::string(300, 'x'));
+  // The encoding-only form keeps the defaults; unusable limits are refused.
+  EXPECT_TRUE(find_csv_record(in, "customer_id", "A").found);
+  o.max_fields = 0;
+  EXPECT_EQ(find_csv_record(in, "customer_id", "A", o).error,
+            "csv_options::max_fields must be at least 1");
+}
+
+}  // namespace
+}  // namespace chanrules

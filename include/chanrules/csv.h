@@ -137,13 +137,18 @@ csv_summary classify_csv(const rule_set& rules, const std::string& input_path,
 std::string progress_line(const csv_progress& progress, int width);
 
 // One record of a CSV export, looked up by the value of a column (e.g. customer_id), as
-// field -> cell text. Reads the file with the same rules as classify_csv.
+// field -> cell text. Reads the file with the same rules as classify_csv: the encoding and
+// the record limits (max_field_size, max_record_size, max_fields) of `options`; when the
+// record is not found, the error also says how many records could not be read and why the
+// first could not.
 struct csv_lookup {
   bool found = false;
   std::string error;  // why not found
   uint64_t line = 0;  // line the record starts on
   std::map<std::string, std::string> record;
 };
+csv_lookup find_csv_record(const std::string& input_path, const std::string& column,
+                           const std::string& value, const csv_options& options);
 csv_lookup find_csv_record(const std::string& input_path, const std::string& column,
                            const std::string& value,
                            input_encoding encoding = input_encoding::automatic);

@@ -1440,10 +1440,21 @@ class csv_job {
 
 csv_lookup find_csv_record(const std::string& input_path, const std::string& column,
                            const std::string& value, input_encoding encoding) {
+  csv_options options;
+  options.encoding = encoding;
+  return find_csv_record(input_path, column, value, options);
+}
+
+csv_lookup find_csv_record(const std::string& input_path, const std::string& column,
+                           const std::string& value, const csv_options& options) {
   csv_lookup out;
+  if (std::string problem = limits_problem(options); !problem.empty()) {
+    out.error = problem;
+    return out;
+  }
   try {
-    auto source = open_utf8(input_path, encoding, nullptr, nullptr);
-    io::csv_reader reader(*source);
+    auto source = open_utf8(input_path, options.encoding, nullptr, nullptr);
+    io::csv_reader reader(*source, reader_options(options));
     if (!reader.next() || !reader.ok()) {
       out.error = input_path + ": no readable header row";
       return out;
@@ -1458,8 +1469,19 @@ csv_lookup find_csv_record(const std::string& input_path, const std::string& col
       out.error = input_path + ": the header has no column '" + column + "'";
       return out;
     }
+    // Records that cannot be read might be the one asked for: say so rather than "not found".
+    uint64_t unreadable = 0;
+    std::string first_unreadable;
     while (reader.next()) {
-      if (!reader.ok() || reader.size() != header.size()) continue;
+      if (!reader.ok() || reader.size() != header.size()) {
+        if (unreadable++ == 0)
+          first_unreadable =
+              "line " + std::to_string(reader.line()) + ": " +
+              (!reader.ok() ? unreadable_reason(reader)
+                            : std::to_string(reader.size()) + " fields, the header has " +
+                                  std::to_string(header.size()));
+        continue;
+      }
       if (detail::trim_blanks(reader[static_cast<size_t>(at)]) != value) continue;
       out.found = true;
       out.line = reader.line();
@@ -1467,6 +1489,9 @@ csv_lookup find_csv_record(const std::string& input_path, const std::string& col
       return out;
     }
     out.error = input_path + ": no record with " + column + " " + detail::quote_for_message(value);
+    if (unreadable > 0)
+      out.error += "; " + std::to_string(unreadable) + " record" + (unreadable == 1 ? "" : "s") +
+                   " could not be read (the first at " + first_unreadable + ")";
   } catch (const std::exception& e) {
     out.error = e.what();
   }

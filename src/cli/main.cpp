@@ -583,13 +583,17 @@ int cmd_test(int argc, char** argv) {
 
 const char* kExplainHelp =
     "usage: chanrules explain RULES --id CUSTOMER_ID INPUT.csv [--key COLUMN] [--json]\n"
+    "                 [--max-field-bytes N] [--max-record-bytes N] [--max-fields N]\n"
     "       chanrules explain RULES field=value ... [--json]\n"
     "\n"
     "Shows, for one customer, every decision: the rules tried in order, each condition with\n"
-    "the value it saw and whether it held, the rule that fired and the missing values.\n";
+    "the value it saw and whether it held, the rule that fired and the missing values.\n"
+    "With --id, INPUT.csv is read as classify reads it, with the same record limits.\n";
 
 int cmd_explain(int argc, char** argv) {
-  args a = parse_args(argc, argv, 2, {"--id", "--key"}, {"--help", "--json"});
+  args a = parse_args(argc, argv, 2,
+                      {"--id", "--key", "--max-field-bytes", "--max-record-bytes", "--max-fields"},
+                      {"--help", "--json"});
   if (a.has("--help")) {
     std::cout << kExplainHelp;
     return kOk;
@@ -604,8 +608,11 @@ int cmd_explain(int argc, char** argv) {
     if (a.positional.size() != 2) return usage_error("explain", "--id needs one INPUT.csv");
     // Find the record by classifying nothing: read the CSV through the library's reader by
     // way of classify_csv into memory would be wasteful; scan it with a small reader here.
-    chanrules::csv_lookup found =
-        chanrules::find_csv_record(a.positional[1], a.get("--key", "customer_id"), a.get("--id"));
+    chanrules::csv_options read;
+    if (std::string bad = read_record_limits(a, read); !bad.empty())
+      return usage_error("explain", bad);
+    chanrules::csv_lookup found = chanrules::find_csv_record(
+        a.positional[1], a.get("--key", "customer_id"), a.get("--id"), read);
     if (!found.found) {
       std::cerr << "chanrules explain: " << found.error << "\n";
       return kFailed;
