@@ -10,13 +10,6 @@
 
 namespace chanrules::cli {
 
-namespace {
-
-constexpr int kOk = 0;
-constexpr int kFailed = 1;
-constexpr int kUsage = 2;
-
-// Terminal columns a UTF-8 text takes (CJK characters take two).
 size_t display_width(std::string_view s) {
   size_t w = 0;
   for (size_t i = 0; i < s.size();) {
@@ -27,6 +20,12 @@ size_t display_width(std::string_view s) {
   }
   return w;
 }
+
+namespace {
+
+constexpr int kOk = 0;
+constexpr int kFailed = 1;
+constexpr int kUsage = 2;
 
 // At most `width` columns: cut on a character boundary, with "..." after.
 std::string fit(const std::string& s, size_t width) {

@@ -5,10 +5,15 @@
 
 #include <chanrules/coverage.h>
 
+#include <cstddef>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 namespace chanrules::cli {
+
+// Terminal columns a UTF-8 text takes (CJK characters take two), for aligned tables.
+size_t display_width(std::string_view s);
 
 // Per decision: its rows; per rule: matched, won, share of the rows, false, unknown, with the
 // rules that never won marked; each condition's true/false/unknown under rules that have

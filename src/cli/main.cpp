@@ -236,18 +236,6 @@ int terminal_columns() {
   return 80;
 }
 
-// Terminal columns a UTF-8 text takes (CJK characters take two), for aligned tables.
-size_t display_width(std::string_view s) {
-  size_t w = 0;
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-    w += len >= 3 ? 2 : 1;
-    i += len;
-  }
-  return w;
-}
-
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream in(s);
@@ -271,7 +259,7 @@ void print_summary(std::ostream& out, const chanrules::csv_summary& s) {
     out << "\n" << d.name << "\n";
     for (const auto& [label, count] : d.counts)
       if (count > 0) {
-        size_t width = display_width(label);
+        size_t width = chanrules::cli::display_width(label);
         out << "  " << label << std::string(width < 16 ? 16 - width : 1, ' ');
         char number[32];
         std::snprintf(number, sizeof number, "%10llu\n", static_cast<unsigned long long>(count));
@@ -751,7 +739,7 @@ std::string class_text(const std::string& label, bool rejected) {
 
 // Pads a label to `width` terminal columns (at least one space after it).
 std::string padded(const std::string& text, size_t width) {
-  size_t w = display_width(text);
+  size_t w = chanrules::cli::display_width(text);
   return text + std::string(w < width ? width - w : 1, ' ');
 }
 
@@ -787,17 +775,17 @@ void print_transition_grid(std::ostream& out, const chanrules::decision_diff& d)
     return 0;
   };
   const std::string corner = "old \\ new";
-  size_t first = display_width(corner);
-  for (size_t r : rows) first = std::max(first, display_width(row_label(r)));
+  size_t first = chanrules::cli::display_width(corner);
+  for (size_t r : rows) first = std::max(first, chanrules::cli::display_width(row_label(r)));
   first += 2;
   std::vector<size_t> widths;
   for (size_t c : columns) {
-    size_t w = display_width(column_label(c));
+    size_t w = chanrules::cli::display_width(column_label(c));
     for (size_t r : rows) w = std::max(w, std::to_string(count(r, c)).size());
     widths.push_back(w + 2);
   }
   auto right = [](const std::string& text, size_t width) {
-    size_t w = display_width(text);
+    size_t w = chanrules::cli::display_width(text);
     return std::string(w < width ? width - w : 0, ' ') + text;
   };
   out << "  " << padded(corner, first);
